@@ -1,0 +1,39 @@
+# Two commands for a fresh machine: `make demo` (install + the whole lineage on the bundled
+# sample) and `make test` (install + the test suite). `make ui` opens the Dagster UI.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export WANDB_MODE := offline
+export WANDB_SILENT := true
+export DVC_NO_ANALYTICS := 1
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+
+.PHONY: install demo test ui gate dvc-yaml clean-artifacts
+
+install: $(STAMP)
+
+# torch first and pinned exactly: anything that depends on it would otherwise pull a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[cpu,test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: install
+	$(BIN)/python -m relik_assets.lineage
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install
+	$(BIN)/python -m relik_assets.ui
+
+dvc-yaml: install
+	$(BIN)/relik-ml dvc-yaml --write

@@ -1,0 +1,1 @@
+"""Dagster orchestration over `relik_ml`: thin assets, checks, resources, automation."""

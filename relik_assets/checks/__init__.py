@@ -1,0 +1,1 @@
+"""Asset checks: Great Expectations suites and integrity checks, as AssetCheckResults."""

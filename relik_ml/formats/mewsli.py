@@ -1,0 +1,57 @@
+"""Mewsli-9: `<lang>/mentions.tsv` (docid, position, length, mention, qid, lang, ...) + `<lang>/text/<docid>`.
+
+`position`/`length` are character offsets into the plain-text article. Accepts one language folder
+or a root holding several.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from relik_ml.formats._common import Where, check_span, is_qid, read_text
+from relik_ml.errors import InputError
+from relik_ml.types import NME, Document, Span
+
+_COLUMNS = ("docid", "position", "length", "mention", "qid")
+
+
+def read_mewsli(path: str | Path) -> list[Document]:
+    """Documents of one language folder, or of every `<lang>/` folder under a root."""
+    path = Path(path)
+    if (path / "mentions.tsv").exists():
+        return _read_language(path)
+    folders = sorted(p for p in path.iterdir() if (p / "mentions.tsv").exists()) if path.is_dir() else []
+    if not folders:
+        raise InputError("no mentions.tsv here nor in any <lang>/ subfolder", path=path)
+    return [doc for folder in folders for doc in _read_language(folder)]
+
+
+def _read_language(folder: Path) -> list[Document]:
+    table = folder / "mentions.tsv"
+    rows = list(csv.DictReader(io.StringIO(read_text(table)), delimiter="\t", quoting=csv.QUOTE_NONE))
+    missing = [c for c in _COLUMNS if rows and c not in rows[0]]
+    if missing:
+        raise InputError("missing column in the header", path=table, line=1, field=missing[0])
+    spans: dict[str, list[Span]] = {}
+    languages: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):
+        where = Where(table, number)
+        doc_id = row["docid"]
+        if doc_id not in texts:
+            texts[doc_id] = read_text(folder / "text" / doc_id)
+        start, length = _int(row, "position", where), _int(row, "length", where)
+        check_span(texts[doc_id], start, start + length, where.at("position"), row["mention"])
+        label = row["qid"] if is_qid(row["qid"] or "") else NME
+        spans.setdefault(doc_id, []).append(Span(start, start + length, label))
+        languages[doc_id] = row.get("lang") or folder.name
+    return [Document(d, texts[d], tuple(sorted(spans[d], key=lambda s: (s.start, s.end))), language=languages[d])
+            for d in texts]
+
+
+def _int(row: dict[str, str], column: str, where: Where) -> int:
+    value = row.get(column)
+    if value is None or not value.strip().isdigit():
+        raise where.at(column).error(f"expected a non-negative integer, got {value!r}")
+    return int(value)

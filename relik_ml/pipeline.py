@@ -1,0 +1,171 @@
+"""One short function per artifact: inputs and config in, one artifact directory out.
+
+Each function is named after its artifact (the Dagster asset key, the DVC stage, the folder under
+`data/` and the `params.yaml` section), writes the directory atomically with a `manifest.json`,
+and returns a `Summary` (counts + a preview) for the orchestration layer to show.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relik_ml.config import (
+    BackbonesConfig,
+    DamuelPassagesConfig,
+    DatasetSource,
+    EntityPassagesConfig,
+    PretrainingWindowsConfig,
+    RelationPassagesConfig,
+    WindowParams,
+)
+from relik_ml.io import atomic_directory, write_json, write_jsonl, write_manifest
+
+PASSAGES_FILE = "passages.jsonl"
+DOCUMENTS_FILE = "documents.jsonl"
+WINDOWS_FILE = "windows.jsonl"
+MENTIONS_FILE = "mention_contexts.jsonl"
+PREVIEW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a stage wrote: the artifact directory, counts and a few preview rows."""
+
+    artifact: str
+    path: Path
+    counts: dict[str, Any]
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _preview(records: Sequence[Any]) -> list[dict[str, Any]]:
+    return [r.to_json() for r in records[:PREVIEW_ROWS]]
+
+
+def entity_passages(kilt: Path, config: EntityPassagesConfig, out: Path) -> Summary:
+    """KILT knowledge source -> entity passages (title + opening text)."""
+    from relik_ml.formats import read_passages
+
+    passages = read_passages("kilt", [kilt], text_mode=config.text_mode, max_words=config.max_words)
+    return _write_passages("entity_passages", passages, config, {"kilt": kilt}, out)
+
+
+def relation_passages(properties: Path, config: RelationPassagesConfig, out: Path) -> Summary:
+    """Wikidata properties -> relation passages (label + definition), filtered by datatype."""
+    from relik_ml.formats import read_passages
+
+    passages = read_passages(
+        "wikidata",
+        [properties],
+        drop_datatypes=config.drop_datatypes,
+        require_description=config.require_description,
+    )
+    return _write_passages("relation_passages", passages, config, {"wikidata_properties": properties}, out)
+
+
+def damuel_passages(parts: Path, language: str, config: DamuelPassagesConfig, out: Path) -> Summary:
+    """One DaMuEL language part -> entity passages ([M] label [M] description) and mention contexts."""
+    from relik_ml.formats import read_mention_contexts, read_passages
+
+    files = damuel_files(parts)
+    passages = read_passages("damuel", files, text_mode=config.text_mode, max_words=config.max_words)
+    mentions = read_mention_contexts(files)
+    with atomic_directory(out) as tmp:
+        write_jsonl(tmp / PASSAGES_FILE, passages)
+        write_jsonl(tmp / MENTIONS_FILE, mentions)
+        counts = {"passages": len(passages), "mention_contexts": len(mentions), "language": language}
+        write_manifest(tmp, artifact="damuel_passages", config=config, inputs={"damuel": parts}, counts=counts)
+    return Summary("damuel_passages", out, counts, _preview(passages))
+
+
+def damuel_files(parts: Path) -> list[Path]:
+    """The DaMuEL part files of one language folder (or the file itself)."""
+    if parts.is_file():
+        return [parts]
+    return sorted(p for p in parts.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def pretraining_windows(kilt: Path, config: PretrainingWindowsConfig, out: Path) -> Summary:
+    """Hyperlinked KILT pages -> BLINK-style windows (W/S words), linked ones kept, subsampled."""
+    from relik_ml.formats import read_documents
+    from relik_ml.windows import windows_for_documents
+
+    documents = read_documents("kilt-anchors", [kilt])
+    windows, stats = windows_for_documents(documents, _window_config(config))
+    if config.only_linked:
+        windows = [w for w in windows if w.spans]
+    rng = random.Random(config.seed)
+    windows = [w for w in windows if rng.random() < config.keep_probability]
+    counts = {"documents": len(documents), "windows": len(windows), **_stats_counts(stats)}
+    with atomic_directory(out) as tmp:
+        write_jsonl(tmp / WINDOWS_FILE, windows)
+        write_manifest(tmp, artifact="pretraining_windows", config=config, inputs={"kilt": kilt}, counts=counts)
+    return Summary("pretraining_windows", out, counts, _preview(windows))
+
+
+def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root: Path, out: Path) -> Summary:
+    """A task dataset split -> its documents and windows (spans/triplets projected)."""
+    from relik_ml.windows import windows_for_documents
+
+    documents = read_split(dataset, split, root)
+    windows, stats = windows_for_documents(documents, _window_config(config))
+    counts = {
+        "documents": len(documents),
+        "mentions": sum(len(d.spans) for d in documents),
+        "nme_mentions": sum(1 for d in documents for s in d.spans if s.label == "--NME--"),
+        "triplets": sum(len(d.triplets) for d in documents),
+        "windows": len(windows),
+        **_stats_counts(stats),
+    }
+    inputs = {f"file{i}": root / f for i, f in enumerate(dataset.splits[split])}
+    with atomic_directory(out) as tmp:
+        write_jsonl(tmp / DOCUMENTS_FILE, documents)
+        write_jsonl(tmp / WINDOWS_FILE, windows)
+        write_manifest(tmp, artifact="task_windows", config=config, inputs=inputs, counts=counts,
+                       extra={"dataset": dataset.name, "split": split, "format": dataset.format})
+    return Summary("task_windows", out, counts, _preview(windows))
+
+
+def read_split(dataset: DatasetSource, split: str, root: Path):
+    """Documents of one split: files read by the dataset's format, filtered by split when tagged."""
+    from relik_ml.formats import read_documents
+
+    paths = [p if Path(p).is_absolute() else root / p for p in dataset.splits[split]]
+    documents = read_documents(dataset.format, paths)
+    if any(d.split for d in documents):
+        documents = [d for d in documents if d.split == split]
+    return documents
+
+
+def backbones(config: BackbonesConfig, out: Path) -> Summary:
+    """Offline backbones resolved (converted into the cache where needed); one pointer file each."""
+    from relik_ml.backbones import describe_backbone
+
+    described = {name: describe_backbone(name) for name in config.names}
+    with atomic_directory(out) as tmp:
+        for name, info in described.items():
+            write_json(tmp / f"{name}.json", info)
+        write_manifest(tmp, artifact="backbones", config=config, counts={"backbones": len(described)})
+    return Summary("backbones", out, {"backbones": len(described)}, list(described.values()))
+
+
+def _write_passages(artifact: str, passages, config: Any, inputs: dict[str, Path], out: Path) -> Summary:
+    counts = {"passages": len(passages), "languages": sorted({p.language for p in passages})}
+    with atomic_directory(out) as tmp:
+        write_jsonl(tmp / PASSAGES_FILE, passages)
+        write_manifest(tmp, artifact=artifact, config=config, inputs=inputs, counts=counts)
+    return Summary(artifact, out, counts, _preview(passages))
+
+
+def _window_config(params: WindowParams):
+    from relik_ml.windows import WindowConfig
+
+    return WindowConfig(window_size=params.window_size, stride=params.stride, topic=params.topic)
+
+
+def _stats_counts(stats: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {f"window_{k}": v for k, v in asdict(stats).items()}

@@ -1,0 +1,104 @@
+"""From reader outputs to records: thresholds, argmax links, triplets, window → document merge.
+
+Spans: p_start(s) > threshold, then p_end(t | s) > threshold for t >= s (overlaps allowed).
+Links: argmax over <ST0> (NME) … <STK>. Triplets: p_rel > threshold. Scores: a span's score is its
+link probability (EL, cIE) or its span probability p_start * p_end (RE).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+
+from relik_ml.types import NME, Prediction, Span, Triplet
+
+if TYPE_CHECKING:
+    from relik_ml.reader.inputs import ReaderInput
+    from relik_ml.reader.modeling import RelikReaderOutput
+
+
+def pick_starts(start_probs: torch.Tensor, window_mask: torch.Tensor, threshold: float) -> torch.Tensor:
+    """(B, L) probabilities → (n, 2) [batch, position] of window tokens above the threshold."""
+    return torch.nonzero((start_probs > threshold) & window_mask)
+
+
+def pick_spans(
+    starts: torch.Tensor, start_probs: torch.Tensor, end_probs: torch.Tensor, threshold: float, max_per_row: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spans (S, 3) [batch, start, end] with p_end > threshold and their scores p_start * p_end.
+
+    `start_probs` is (n,) for the starts, `end_probs` is (n, W) over positions 0..W-1 (invalid
+    positions already 0). At most `max_per_row` spans per batch row, best first.
+    """
+    rows, ends = torch.nonzero(end_probs > threshold, as_tuple=True)
+    scores = start_probs[rows] * end_probs[rows, ends]
+    spans = torch.stack([starts[rows, 0], starts[rows, 1], ends], dim=-1)  # (S, 3)
+    order = torch.argsort(scores, descending=True, stable=True)
+    spans, scores = spans[order], scores[order]
+    rank = _rank_within(spans[:, 0])
+    keep = rank < max_per_row
+    spans, scores = spans[keep], scores[keep]
+    order = _lex_order(spans)
+    return spans[order], scores[order]
+
+
+def _lex_order(rows: torch.Tensor) -> torch.Tensor:
+    """Permutation sorting (n, c) integer rows lexicographically."""
+    order = torch.arange(rows.shape[0], device=rows.device)
+    for column in reversed(range(rows.shape[1])):
+        order = order[torch.argsort(rows[order, column], stable=True)]
+    return order
+
+
+def _rank_within(groups: torch.Tensor) -> torch.Tensor:
+    """Position of each element among the earlier elements of the same group."""
+    rank = torch.zeros_like(groups)
+    for value in groups.unique():
+        members = groups == value
+        rank[members] = torch.arange(int(members.sum()), device=groups.device)
+    return rank
+
+
+def decode(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> list[Prediction]:
+    """One `Prediction` per window, offsets relative to the window text."""
+    spans_by_row = _decode_spans(output, inputs)
+    triplets_by_row = _decode_triplets(output, inputs, spans_by_row)
+    return [
+        Prediction(id=inp.window.id, text=inp.window.text, spans=tuple(spans_by_row[b]), triplets=tuple(triplets_by_row[b]))
+        for b, inp in enumerate(inputs)
+    ]
+
+
+def _decode_spans(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> list[list[tuple[Span, float]]]:
+    """Per batch row, in span order: (Span with its link, score)."""
+    spans_by_row: list[list[tuple[Span, float]]] = [[] for _ in inputs]
+    link_probs = output.entity_logits.softmax(-1) if output.entity_logits is not None else None
+    for row, (b, s, e) in enumerate(output.spans.tolist()):
+        inp = inputs[b]
+        char_start, char_end = inp.token_offsets[s - 1][0], inp.token_offsets[e - 1][1]
+        score = float(output.span_scores[row])
+        span = Span(char_start, char_end)
+        if link_probs is not None:
+            prob, slot = link_probs[row].max(-1)
+            passage = inp.entities[int(slot)]
+            span = Span(char_start, char_end, NME if passage is None else passage.id, "" if passage is None else passage.title)
+            score = float(prob)
+        spans_by_row[b].append((span, score))
+    return spans_by_row
+
+
+def _decode_triplets(
+    output: RelikReaderOutput, inputs: Sequence[ReaderInput], spans_by_row: list[list[tuple[Span, float]]]
+) -> list[list[tuple[Triplet, float]]]:
+    """Per batch row: (Triplet, score); relation ids come from the row's relation candidates."""
+    triplets_by_row: list[list[tuple[Triplet, float]]] = [[] for _ in spans_by_row]
+    if output.triplets is None:
+        return triplets_by_row
+    row_of = output.spans[:, 0].tolist()
+    first = {b: row_of.index(b) for b in set(row_of)}
+    for (i, j, k), score in zip(output.triplets.tolist(), output.triplet_scores.tolist()):
+        b = row_of[i]
+        subject, obj = spans_by_row[b][i - first[b]][0], spans_by_row[b][j - first[b]][0]
+        triplets_by_row[b].append((Triplet(subject, inputs[b].relations[k].id, obj), score))
+    return triplets_by_row

@@ -1,0 +1,194 @@
+"""Reader inputs: `[CLS] window [SEP] <ST0> <ST1> c1 … <STK> cK [SEP] (<ST_{K+1}> r1 … [SEP])`.
+
+Special tokens are added to the tokenizer (`add_reader_tokens`). `build_reader_input` tokenizes a
+window and its candidates, trims candidates to `config.max_input_tokens` (policy in
+`configuration.py`) and, with `with_labels=True`, attaches gold spans (token start, token end,
+entity slot) and triplets (subject span, object span, relation slot).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from tokenizers import AddedToken
+from transformers import PreTrainedTokenizerBase
+
+from relik_ml.errors import InputError
+from relik_ml.reader.configuration import RelikReaderConfig
+from relik_ml.types import NME, Passage, Span, Window
+
+
+@dataclass(frozen=True)
+class ReaderInput:
+    """One encoded window; positions index `input_ids`, slots index the candidate lists."""
+
+    window: Window
+    input_ids: tuple[int, ...]
+    # (char start, char end) in `window.text` of window token i, which sits at position i + 1.
+    token_offsets: tuple[tuple[int, int], ...]
+    # Positions of <ST0> … <STK> (entities) and of the relation tokens, in input order.
+    entity_positions: tuple[int, ...] = ()
+    relation_positions: tuple[int, ...] = ()
+    # Candidate passage per special token; entity slot 0 is NME (None).
+    entities: tuple[Passage | None, ...] = ()
+    relations: tuple[Passage, ...] = ()
+    # Gold (training): (start token, end token inclusive, entity slot) and (subject, object, slot).
+    spans: tuple[tuple[int, int, int], ...] = ()
+    triplets: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def attention_mask(self) -> tuple[int, ...]:
+        """All ones: padding is added by `collate`."""
+        return (1,) * len(self.input_ids)
+
+    @property
+    def num_window_tokens(self) -> int:
+        return len(self.token_offsets)
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        """KB id per entity special token (`NME` for <ST0>)."""
+        return tuple(NME if p is None else p.id for p in self.entities)
+
+    @property
+    def relation_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.relations)
+
+    @property
+    def start_labels(self) -> tuple[int, ...]:
+        """1 for window tokens that start a gold mention, else 0."""
+        starts = {s for s, _, _ in self.spans}
+        return tuple(int(i in starts) for i in range(self.num_window_tokens))
+
+    @property
+    def end_labels(self) -> tuple[int, ...]:
+        """1 for window tokens that end a gold mention, else 0."""
+        ends = {e for _, e, _ in self.spans}
+        return tuple(int(i in ends) for i in range(self.num_window_tokens))
+
+
+def add_reader_tokens(tokenizer: PreTrainedTokenizerBase, config: RelikReaderConfig) -> int:
+    """Add the config's special tokens to the tokenizer (never split, never lower-cased)."""
+    tokens = [AddedToken(t, special=True, normalized=False) for t in config.special_tokens()]
+    tokenizer.add_tokens(tokens, special_tokens=True)
+    return len(tokenizer)
+
+
+def candidate_text(passage: Passage, config: RelikReaderConfig) -> str:
+    """The text shown to the reader for one candidate."""
+    if config.candidate_text == "title+description" and passage.text:
+        return f"{passage.title}: {passage.text}"
+    return passage.title
+
+
+def build_reader_input(
+    window: Window,
+    entities: Sequence[Passage],
+    relations: Sequence[Passage],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+    *,
+    with_labels: bool = False,
+) -> ReaderInput:
+    """Encode one window with its ranked candidates (trimmed to fit; gold kept with labels)."""
+    entities = list(entities[: config.max_candidates]) if config.has_entities else []
+    relations = list(relations[: config.max_relation_candidates]) if config.has_relations else []
+    window_ids, offsets = _tokenize_window(window, tokenizer)
+    texts = {id(p): _candidate_ids(p, tokenizer, config) for p in [*entities, *relations]}
+    keep = _fit(window, len(window_ids), entities, relations, texts, config, with_labels)
+    entities = [p for p in entities if id(p) in keep]
+    relations = [p for p in relations if id(p) in keep]
+    input_ids, ent_pos, rel_pos = _layout(window_ids, entities, relations, texts, tokenizer, config)
+    encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, (None, *entities), tuple(relations))
+    if not config.has_entities:
+        encoded = replace(encoded, entities=())
+    return _with_gold(encoded, window) if with_labels else encoded
+
+
+def _tokenize_window(window: Window, tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], tuple]:
+    enc = tokenizer(window.text, add_special_tokens=False, return_offsets_mapping=True)
+    return list(enc["input_ids"]), tuple((int(s), int(e)) for s, e in enc["offset_mapping"])
+
+
+def _candidate_ids(passage: Passage, tokenizer: PreTrainedTokenizerBase, config: RelikReaderConfig) -> list[int]:
+    ids = tokenizer(candidate_text(passage, config), add_special_tokens=False)["input_ids"]
+    return list(ids[: config.max_candidate_tokens])
+
+
+def _fixed_cost(num_window_tokens: int, config: RelikReaderConfig) -> int:
+    """Tokens that are always present: [CLS] window [SEP] (<ST0>) [SEP] (+ [SEP] for cIE)."""
+    return num_window_tokens + 3 + int(config.has_entities) + int(config.task == "cie")
+
+
+def _fit(window, num_window_tokens, entities, relations, texts, config, with_labels) -> set[int]:
+    """Ids (python `id`) of the candidates kept under the token budget, gold first when labelled."""
+    budget = config.max_input_tokens - _fixed_cost(num_window_tokens, config)
+    if budget < 0:
+        raise InputError(f"window {window.id!r} has {num_window_tokens} tokens, over the budget", field="text")
+    gold = _gold_ids(window) if with_labels else set()
+    ranked = [p for pair in _interleave(entities, relations) for p in pair]
+    ordered = [p for p in ranked if p.id in gold] + [p for p in ranked if p.id not in gold]
+    keep: set[int] = set()
+    for passage in ordered:
+        cost = 1 + len(texts[id(passage)])
+        if cost <= budget:
+            keep.add(id(passage))
+            budget -= cost
+        elif passage.id in gold:
+            raise InputError(f"window {window.id!r}: gold candidate {passage.id!r} does not fit", field="candidates")
+    return keep
+
+
+def _interleave(first: list[Passage], second: list[Passage]) -> list[tuple[Passage, ...]]:
+    """Pairs (e1, r1), (e2, r2), … so trimming removes entities and relations evenly by rank."""
+    width = max(len(first), len(second))
+    return [tuple(seq[i] for seq in (first, second) if i < len(seq)) for i in range(width)]
+
+
+def _gold_ids(window: Window) -> set[str]:
+    return {s.label for s in window.spans} | {t.relation for t in window.triplets}
+
+
+def _layout(window_ids, entities, relations, texts, tokenizer, config) -> tuple[list[int], tuple, tuple]:
+    """Concatenate the sequence; return ids and the entity / relation special-token positions."""
+    names = iter(config.special_tokens())
+    ids = [tokenizer.cls_token_id, *window_ids, tokenizer.sep_token_id]
+    ent_pos: list[int] = []
+    rel_pos: list[int] = []
+    if config.has_entities:
+        for passage in [None, *entities]:
+            ent_pos.append(len(ids))
+            ids += [tokenizer.convert_tokens_to_ids(next(names)), *([] if passage is None else texts[id(passage)])]
+        names = iter(config.special_tokens()[config.num_entity_tokens :])
+        if config.has_relations:
+            ids.append(tokenizer.sep_token_id)
+    for passage in relations:
+        rel_pos.append(len(ids))
+        ids += [tokenizer.convert_tokens_to_ids(next(names)), *texts[id(passage)]]
+    ids.append(tokenizer.sep_token_id)
+    return ids, tuple(ent_pos), tuple(rel_pos)
+
+
+def _with_gold(encoded: ReaderInput, window: Window) -> ReaderInput:
+    """Attach gold spans (window spans and triplet arguments) and triplets in token / slot terms."""
+    slot = {p.id: i for i, p in enumerate(encoded.entities) if p is not None}
+    arguments = [part for t in window.triplets for part in (t.subject, t.object)]
+    unique = {(s.start, s.end): s for s in [*arguments, *window.spans]}
+    spans = sorted(unique.values(), key=lambda s: (s.start, s.end))
+    token_spans = [(*_char_to_tokens(s, encoded, window), slot.get(s.label, 0)) for s in spans]
+    index = {(s.start, s.end): i for i, s in enumerate(spans)}
+    rel_slot = {p.id: i for i, p in enumerate(encoded.relations)}
+    triplets = []
+    for t in window.triplets:
+        if t.relation in rel_slot:
+            subject, obj = index[(t.subject.start, t.subject.end)], index[(t.object.start, t.object.end)]
+            triplets.append((subject, obj, rel_slot[t.relation]))
+    return replace(encoded, spans=tuple(token_spans), triplets=tuple(sorted(set(triplets))))
+
+
+def _char_to_tokens(span: Span, encoded: ReaderInput, window: Window) -> tuple[int, int]:
+    """First and last window token overlapping the character span."""
+    hits = [i for i, (s, e) in enumerate(encoded.token_offsets) if s < span.end and e > span.start]
+    if not hits:
+        raise InputError(f"window {window.id!r}: span {span.start}-{span.end} covers no token", field="spans")
+    return hits[0], hits[-1]

@@ -1,0 +1,271 @@
+"""`RelikReaderModel`: one encoder pass over window + candidates, then the heads of ReLiK §3.2.
+
+- start head: 2-way softmax per window token, p_start(s).
+- end head: 2-way softmax over [X_s; X_t] per (start s, token t >= s); overlapping spans allowed.
+- EL head: GELU projection (shared) of mentions [X_s; X_e] and of special tokens [X_ST; X_ST],
+  dot product, softmax over <ST0> (NME) … <STK>.
+- RE head: GELU subject / object / relation projections, Hadamard product per (subject, object,
+  relation), 2-way classifier, computed in chunks of `config.relation_chunk_size` rows (and
+  recomputed in backward) so memory does not grow with spans² x relations.
+- cIE: the RE mention vector is [X_s; X_e; softmax(EL logits) @ X_ST(0:K)].
+
+Training passes gold `spans` (teacher forcing for the end, EL and RE heads); inference leaves them
+out and the heads run on the predicted spans. Loss = start + end (+ EL) (+ RE).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers.activations import get_activation
+from transformers.utils import ModelOutput
+
+from relik_ml.reader.configuration import RelikReaderConfig
+from relik_ml.reader.decoding import pick_spans, pick_starts
+
+
+@dataclass
+class RelikReaderOutput(ModelOutput):
+    """Reader outputs; spans are gold in training and predicted at inference."""
+
+    loss: torch.FloatTensor | None = None
+    start_loss: torch.FloatTensor | None = None
+    end_loss: torch.FloatTensor | None = None
+    entity_loss: torch.FloatTensor | None = None
+    relation_loss: torch.FloatTensor | None = None
+    start_logits: torch.FloatTensor | None = None  # (B, L, 2)
+    spans: torch.LongTensor | None = None  # (S, 3) [batch row, start position, end position], sorted
+    span_scores: torch.FloatTensor | None = None  # (S,) p_start * p_end
+    entity_logits: torch.FloatTensor | None = None  # (S, E) over <ST0> … <STK>, padding = -inf-ish
+    triplets: torch.LongTensor | None = None  # (T, 3) [subject span row, object span row, relation slot]
+    triplet_scores: torch.FloatTensor | None = None  # (T,) p_rel of the kept triplets
+
+
+@dataclass
+class RelationScores:
+    """Summed RE loss over `rows` triplet rows, and the triplets above the threshold."""
+
+    loss_sum: torch.Tensor
+    rows: int
+    triplets: torch.Tensor  # (T, 3) local [subject, object, relation]
+    scores: torch.Tensor  # (T,)
+
+
+def _projection(in_size: int, out_size: int, activation: str) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_size, out_size), get_activation(activation))
+
+
+def _classifier(in_size: int, hidden_size: int, activation: str) -> nn.Module:
+    """2-way classifier: one linear layer (paper) or, with `hidden_size` > 0, a GELU MLP."""
+    if hidden_size <= 0:
+        return nn.Linear(in_size, 2)
+    return nn.Sequential(_projection(in_size, hidden_size, activation), nn.Linear(hidden_size, 2))
+
+
+def _masked_ce(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the masked entries (0 when none)."""
+    total = F.cross_entropy(logits[mask], labels[mask], reduction="sum")
+    return total / mask.sum().clamp(min=1)
+
+
+def _gather(hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """(B, L, H) hidden, (B, N) positions → (B, N, H)."""
+    return hidden[torch.arange(hidden.shape[0], device=hidden.device)[:, None], positions]
+
+
+class RelationHead(nn.Module):
+    """Hadamard triplet representations S_m ⊙ O_m' ⊙ R_k → 2-way classifier, in row chunks."""
+
+    def __init__(self, mention_size: int, hidden_size: int, size: int, activation: str) -> None:
+        super().__init__()
+        self.subject = _projection(mention_size, size, activation)
+        self.object = _projection(mention_size, size, activation)
+        self.relation = _projection(hidden_size, size, activation)
+        self.classifier = nn.Linear(size, 2)
+
+    def forward(
+        self, mentions: torch.Tensor, relations: torch.Tensor, gold: torch.Tensor | None, chunk_size: int, threshold: float
+    ) -> RelationScores:
+        """Score all n x n x r rows of (n, D) mentions and (r, H) relation tokens."""
+        subjects, objects, rels = self.subject(mentions), self.object(mentions), self.relation(relations)
+        n, r = mentions.shape[0], relations.shape[0]
+        gold_rows = None if gold is None else gold[:, 0] * n * r + gold[:, 1] * r + gold[:, 2]
+        loss_sum, hits, scores = subjects.new_zeros(()), [], []
+        for begin in range(0, n * n * r, chunk_size):
+            rows = torch.arange(begin, min(begin + chunk_size, n * n * r), device=mentions.device)
+            logits = self._logits(subjects, objects, rels, rows)  # (c, 2)
+            if gold_rows is not None:
+                loss_sum = loss_sum + F.cross_entropy(logits, torch.isin(rows, gold_rows).long(), reduction="sum")
+            probs = logits.detach().softmax(-1)[:, 1]
+            kept = probs > threshold
+            hits.append(rows[kept])
+            scores.append(probs[kept])
+        flat = torch.cat(hits) if hits else mentions.new_zeros(0, dtype=torch.long)
+        triplets = torch.stack([flat // (n * r), (flat // r) % n, flat % r], dim=-1)  # (T, 3)
+        return RelationScores(loss_sum, n * n * r, triplets, torch.cat(scores) if scores else subjects.new_zeros(0))
+
+    def _logits(self, subjects, objects, rels, rows) -> torch.Tensor:
+        """Logits of the given flat rows; recomputed in backward so only (c, 2) is kept."""
+        if torch.is_grad_enabled() and subjects.requires_grad:
+            return checkpoint(self._chunk, subjects, objects, rels, rows, use_reentrant=False)
+        return self._chunk(subjects, objects, rels, rows)
+
+    def _chunk(self, subjects, objects, rels, rows) -> torch.Tensor:
+        n, r = objects.shape[0], rels.shape[0]
+        triplet = subjects[rows // (n * r)] * objects[(rows // r) % n] * rels[rows % r]  # (c, P)
+        return self.classifier(triplet)
+
+
+class RelikReaderModel(PreTrainedModel):
+    """ReLiK reader: encoder (AutoModel from `config.encoder`) + span, EL and RE heads."""
+
+    config_class = RelikReaderConfig
+    base_model_prefix = "encoder"
+
+    def __init__(self, config: RelikReaderConfig) -> None:
+        super().__init__(config)
+        encoder_config = dict(config.encoder or {})
+        self.encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type", "bert"), **encoder_config))
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.dropout)
+        self.start_head = _classifier(hidden, config.span_head_hidden_size, config.activation)
+        self.end_head = _classifier(2 * hidden, config.span_head_hidden_size, config.activation)
+        if config.has_entities:
+            self.entity_projection = _projection(2 * hidden, config.entity_projection_size or hidden, config.activation)
+        if config.has_relations:
+            mention_size = (3 if config.task == "cie" else 2) * hidden
+            size = config.relation_projection_size or hidden
+            self.relation_head = RelationHead(mention_size, hidden, size, config.activation)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    @classmethod
+    def from_backbone(cls, path: str, config: RelikReaderConfig, *, vocab_size: int | None = None) -> RelikReaderModel:
+        """Heads initialised at random on a pretrained local encoder; `vocab_size` = len(tokenizer)."""
+        encoder = AutoModel.from_pretrained(path)
+        if vocab_size is not None:
+            encoder.resize_token_embeddings(vocab_size)
+        config.encoder = encoder.config.to_dict()
+        model = cls(config)
+        model.encoder.load_state_dict(encoder.state_dict())
+        return model
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        window_mask: torch.Tensor,
+        entity_positions: torch.Tensor | None = None,
+        entity_mask: torch.Tensor | None = None,
+        relation_positions: torch.Tensor | None = None,
+        relation_mask: torch.Tensor | None = None,
+        spans: torch.Tensor | None = None,
+        span_entities: torch.Tensor | None = None,
+        triplets: torch.Tensor | None = None,
+    ) -> RelikReaderOutput:
+        """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
+        hidden = self.dropout(self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state)
+        start_logits = self.start_head(hidden)  # (B, L, 2)
+        if spans is None:
+            spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
+            losses = {}
+        else:
+            span_scores, losses = self._span_losses(hidden, start_logits, window_mask, spans)
+        mentions = torch.cat([hidden[spans[:, 0], spans[:, 1]], hidden[spans[:, 0], spans[:, 2]]], dim=-1)  # (S, 2H)
+        entity_logits = triplet_out = None
+        if self.config.has_entities:
+            entity_logits, entity_hidden = self._link(hidden, mentions, spans, entity_positions, entity_mask)
+            if span_entities is not None:
+                losses["entity_loss"] = _masked_ce(entity_logits, span_entities, torch.ones_like(span_entities, dtype=torch.bool))
+            if self.config.task == "cie":
+                weights = entity_logits.softmax(-1)  # (S, E)
+                mentions = torch.cat([mentions, torch.einsum("se,seh->sh", weights, entity_hidden[spans[:, 0]])], dim=-1)
+        if self.config.has_relations:
+            triplet_out = self._extract(hidden, mentions, spans, relation_positions, relation_mask, triplets)
+            if triplets is not None:
+                losses["relation_loss"] = triplet_out.loss_sum / max(triplet_out.rows, 1)
+        return RelikReaderOutput(
+            loss=sum(losses.values()) if losses else None,
+            **losses,
+            start_logits=start_logits,
+            spans=spans,
+            span_scores=span_scores,
+            entity_logits=entity_logits,
+            triplets=None if triplet_out is None else triplet_out.triplets,
+            triplet_scores=None if triplet_out is None else triplet_out.scores,
+        )
+
+    def _end_probs_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
+        """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W)."""
+        width = int(window_mask.sum(1).max()) + 1 if window_mask.numel() else 1
+        start_vectors = hidden[starts[:, 0], starts[:, 1]][:, None].expand(-1, width, -1)  # (n, W, H)
+        pairs = torch.cat([start_vectors, hidden[starts[:, 0], :width]], dim=-1)  # (n, W, 2H)
+        positions = torch.arange(width, device=hidden.device)
+        valid = window_mask[starts[:, 0], :width] & (positions[None] >= starts[:, 1:2])  # (n, W)
+        return self.end_head(pairs), valid
+
+    def _predict_spans(self, hidden, start_logits, window_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Threshold starts, then ends given each start; at most `max_predicted_spans` per row."""
+        start_probs = start_logits.softmax(-1)[..., 1]  # (B, L)
+        starts = pick_starts(start_probs, window_mask, self.config.start_threshold)
+        end_logits, valid = self._end_probs_logits(hidden, starts, window_mask)
+        end_probs = end_logits.softmax(-1)[..., 1] * valid  # (n, W)
+        p_start = start_probs[starts[:, 0], starts[:, 1]]
+        return pick_spans(starts, p_start, end_probs, self.config.end_threshold, self.config.max_predicted_spans)
+
+    def _span_losses(self, hidden, start_logits, window_mask, spans) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Start loss over window tokens, end loss over t >= s for every gold start; gold span scores."""
+        start_labels = torch.zeros_like(window_mask, dtype=torch.long)
+        start_labels[spans[:, 0], spans[:, 1]] = 1
+        starts, which = torch.unique(spans[:, :2], dim=0, return_inverse=True)
+        end_logits, valid = self._end_probs_logits(hidden, starts, window_mask)
+        end_labels = torch.zeros_like(valid, dtype=torch.long)
+        end_labels[which, spans[:, 2]] = 1
+        losses = {
+            "start_loss": _masked_ce(start_logits, start_labels, window_mask),
+            "end_loss": _masked_ce(end_logits, end_labels, valid),
+        }
+        p_start = start_logits.detach().softmax(-1)[spans[:, 0], spans[:, 1], 1]
+        p_end = end_logits.detach().softmax(-1)[which, spans[:, 2], 1]
+        return p_start * p_end, losses
+
+    def _link(self, hidden, mentions, spans, entity_positions, entity_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """EL logits (S, E) and the raw entity special-token vectors (B, E, H)."""
+        entity_hidden = _gather(hidden, entity_positions)  # (B, E, H)
+        entities = self.entity_projection(torch.cat([entity_hidden, entity_hidden], dim=-1))  # (B, E, P)
+        projected = self.entity_projection(mentions)  # (S, P)
+        logits = torch.einsum("sp,sep->se", projected, entities[spans[:, 0]])
+        logits = logits.masked_fill(~entity_mask[spans[:, 0]], torch.finfo(logits.dtype).min)
+        return logits, entity_hidden
+
+    def _extract(self, hidden, mentions, spans, relation_positions, relation_mask, triplets) -> RelationScores:
+        """RE over each row's spans x spans x relation candidates; span rows are global in the output."""
+        relation_hidden = _gather(hidden, relation_positions)  # (B, R, H)
+        loss_sum, rows, found, scores = hidden.new_zeros(()), 0, [], []
+        for b in range(hidden.shape[0]):
+            members = torch.nonzero(spans[:, 0] == b).squeeze(-1)
+            if members.numel() == 0:
+                continue
+            offset = int(members[0])
+            gold = None
+            if triplets is not None:
+                gold = triplets[(triplets[:, 0] >= offset) & (triplets[:, 0] < offset + members.numel())]
+                gold = gold - torch.tensor([offset, offset, 0], device=gold.device)
+            out = self.relation_head(
+                mentions[members], relation_hidden[b][relation_mask[b]], gold,
+                self.config.relation_chunk_size, self.config.relation_threshold,
+            )
+            loss_sum, rows = loss_sum + out.loss_sum, rows + out.rows
+            found.append(out.triplets + torch.tensor([offset, offset, 0], device=hidden.device))
+            scores.append(out.scores)
+        triplets_out = torch.cat(found) if found else spans.new_zeros(0, 3)
+        return RelationScores(loss_sum, rows, triplets_out, torch.cat(scores) if scores else hidden.new_zeros(0))

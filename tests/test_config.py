@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from relik_ml.config import load_params
+from relik_ml.errors import InputError
+from relik_ml.stages import STAGES, stage_call
+
+from tests.paths import ROOT
+
+
+def test_project_params_load_typed():
+    params = load_params(ROOT / "params.yaml")
+    assert params.task_windows.window_size == 32 and params.task_windows.stride == 16
+    assert params.relation_passages.drop_datatypes == ("external-id",)
+    assert set(params.raw.datasets) >= {"aida", "conll04"}
+    assert params.data_root == ROOT / "data"
+
+
+def test_unknown_key_is_an_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("entity_passages:\n  max_wrods: 10\n")
+    with pytest.raises(InputError, match=r"params\.yaml: field 'entity_passages': unknown keys \['max_wrods'\]"):
+        load_params(path)
+
+
+def test_every_partitioned_stage_needs_a_valid_partition():
+    params = load_params(ROOT / "params.yaml")
+    for name, stage in STAGES.items():
+        if stage.partitions is None:
+            assert stage_call(name, params).out == params.data_root / name
+            continue
+        with pytest.raises(KeyError, match="needs --partition"):
+            stage_call(name, params, "no-such-partition")
+        key = stage.partitions(params)[0]
+        assert stage_call(name, params, key).out == params.data_root / name / key
