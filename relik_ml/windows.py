@@ -15,6 +15,7 @@ keep scores and dates such as 2-1 and 1996-08-22 whole, splitting hyphens adds ~
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -95,7 +96,7 @@ def make_windows(doc: Document, config: WindowConfig = WindowConfig()) -> tuple[
 
 
 def windows_for_documents(
-    docs: list[Document], config: WindowConfig = WindowConfig()
+    docs: Iterable[Document], config: WindowConfig = WindowConfig()
 ) -> tuple[list[Window], WindowStats]:
     """Window every document; the stats are summed over documents."""
     windows: list[Window] = []
@@ -157,5 +158,4 @@ def _inside_any(span: Span, bounds: list[tuple[int, int]]) -> bool:
 
 
 def _triplet_inside_any(triplet: Triplet, bounds: list[tuple[int, int]]) -> bool:
-    lo, hi = min(triplet.subject.start, triplet.object.start), max(triplet.subject.end, triplet.object.end)
-    return any(start <= lo and hi <= end for start, end in bounds)
+    return any(_inside(triplet.subject, start, end) and _inside(triplet.object, start, end) for start, end in bounds)

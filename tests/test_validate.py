@@ -14,7 +14,10 @@ GERMANY, FRANCE, PARIS = Span(0, 7, "Germany"), Span(13, 19, "France"), Span(27,
 
 
 def good_passages() -> list[Passage]:
-    return [Passage("Q183", "Germany", "Country in Central Europe."), Passage("Q142", "France", "Country in Western Europe.")]
+    return [
+        Passage("Q183", "Germany", "Country in Central Europe."),
+        Passage("Q142", "France", "Country in Western Europe."),
+    ]
 
 
 def good_document() -> Document:

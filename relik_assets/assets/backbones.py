@@ -1,5 +1,5 @@
 """Offline backbones from PyPI model packages (converted into the cache where needed)."""
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
 
 import dagster as dg
 

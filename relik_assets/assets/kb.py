@@ -1,5 +1,5 @@
 """KB text assets: entity passages (KILT), relation passages (Wikidata), DaMuEL passages per language."""
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
 
 import dagster as dg
 

@@ -1,5 +1,5 @@
 """Raw inputs as observable source assets: their content hash is their data version."""
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
 
 import dagster as dg
 

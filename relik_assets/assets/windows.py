@@ -1,5 +1,5 @@
 """Window assets: BLINK-style pretraining windows and task windows per dataset split."""
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
 
 import dagster as dg
 

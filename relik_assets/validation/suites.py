@@ -19,7 +19,8 @@ def validate_passages(passages: Iterable[Passage], *, min_chars: int = 1, max_ch
         *_id_expectations(),
         Expect("ExpectColumnValuesToMatchRegex", {"column": "title", "regex": NOT_BLANK}),
         Expect("ExpectColumnValuesToMatchRegex", {"column": "text", "regex": NOT_BLANK}),
-        Expect("ExpectColumnValueLengthsToBeBetween", {"column": "text", "min_value": min_chars, "max_value": max_chars}),
+        Expect("ExpectColumnValueLengthsToBeBetween",
+               {"column": "text", "min_value": min_chars, "max_value": max_chars}),
     )
     return run_suite("passages", [Table("passages", passages_frame(passages), expectations)])
 

@@ -137,7 +137,7 @@ def _read_header(cursor: _Cursor) -> E5Header:
     (block,) = cursor.unpack("i", "block")
     if block != BLOCK:
         raise InputError(f"block size {block}, expected {BLOCK}", path=cursor.path, field="block")
-    return E5Header(*dims, eps=float(eps))
+    return E5Header(*dims, eps=float(str(np.float32(eps))))  # shortest float32 repr: 1e-12
 
 
 def _read_vocab(cursor: _Cursor) -> SpmVocab:
