@@ -1,6 +1,7 @@
 """Seeded synthetic clustered embeddings, unit-normalised (random vectors are no test of ANN)."""
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -13,6 +14,12 @@ def clustered(n: int, dim: int = 32, clusters: int = 20, seed: int = 0) -> np.nd
     x += 0.2 * rng.standard_normal((n, dim))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return np.ascontiguousarray(x, dtype=np.float32)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_faiss_thread() -> None:
+    """The machine is shared: FAISS's OpenMP spinning on busy cores costs more than it gains here."""
+    faiss.omp_set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

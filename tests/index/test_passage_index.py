@@ -10,7 +10,7 @@ from relik_ml.index import IndexConfig, PassageIndex, exact_search, recall_at_k
 
 FLAT = IndexConfig(recall_check_queries=0)
 HNSW = IndexConfig(factory="HNSW16", ef_search=64, recall_check_queries=50, recall_k=10)
-IVFPQ = IndexConfig(factory="IVF16,PQ16x4", nprobe=4, recall_check_queries=50, recall_k=10)
+IVFPQ = IndexConfig(factory="IVF16,PQ8x4", nprobe=4, recall_check_queries=50, recall_k=10)
 FACTORIES = {"flat": FLAT, "hnsw": HNSW, "ivfpq": IVFPQ}
 
 
