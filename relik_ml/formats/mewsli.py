@@ -38,12 +38,15 @@ def _read_language(folder: Path) -> list[Document]:
     texts: dict[str, str] = {}
     for number, row in enumerate(rows, start=2):
         where = Where(table, number)
+        empty = next((c for c in _COLUMNS if row.get(c) is None), None)
+        if empty:
+            raise where.at(empty).error("missing value")
         doc_id = row["docid"]
         if doc_id not in texts:
             texts[doc_id] = read_text(folder / "text" / doc_id)
         start, length = _int(row, "position", where), _int(row, "length", where)
         check_span(texts[doc_id], start, start + length, where.at("position"), row["mention"])
-        label = row["qid"] if is_qid(row["qid"] or "") else NME
+        label = row["qid"] if is_qid(row["qid"]) else NME
         spans.setdefault(doc_id, []).append(Span(start, start + length, label))
         languages[doc_id] = row.get("lang") or folder.name
     return [Document(d, texts[d], tuple(sorted(spans[d], key=lambda s: (s.start, s.end))), language=languages[d])

@@ -59,9 +59,11 @@ def _parse(text: str, path: Path) -> Any:
     graph = Graph()
     try:
         graph.parse(data=text, format="turtle")
-    except Exception as exc:  # rdflib raises several unrelated syntax error types
+    except (SyntaxError, AssertionError, ValueError) as exc:  # rdflib's Turtle errors have no common base
         line = getattr(exc, "lines", None)
-        raise InputError(f"invalid Turtle ({exc})".splitlines()[0], path=path,
+        reason = re.search(r"Bad syntax \(([^)]*)\)", str(exc))
+        message = reason.group(1) if reason else str(exc).splitlines()[0]
+        raise InputError(f"invalid Turtle: {message}", path=path,
                          line=line + 1 if isinstance(line, int) else None) from None
     return graph
 
@@ -94,7 +96,7 @@ def _context(uri: str, contexts: dict[str, str], where: Where, realign: bool, co
 def _span(graph: Any, phrase: Any, text: str, where: Where, realign: bool, counts: Counter) -> Span:
     from rdflib import URIRef
 
-    start, end = (_index(_one(graph, phrase, name, where), where.at(f"nif:{name}")) for name in ("beginIndex", "endIndex"))
+    start, end = (_index(_one(graph, phrase, n, where), where.at(f"nif:{n}")) for n in ("beginIndex", "endIndex"))
     anchors = sorted(str(a) for a in graph.objects(phrase, URIRef(NIF + "anchorOf")))
     if text[start:end] not in anchors or not 0 <= start < end:
         start, end = _realigned(text, start, end, anchors, where, realign)

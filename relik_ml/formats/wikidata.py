@@ -23,21 +23,33 @@ def read_wikidata_properties(
 ) -> list[Passage]:
     """Relation passages, without the `drop_datatypes` and, if asked, without those lacking a description."""
     path = Path(path)
-    root = _parse(path)
+    text = read_text(path)
+    root = _parse(text, path)
     where = Where(path)
     properties = get(root, "properties", dict, where)
     total = get(root, "total", int, where, len(properties))
     if total != len(properties):
         raise where.at("total").error(f"says {total} properties, the file has {len(properties)}")
-    passages = [_passage(pid, entry, where.at("properties").at(pid)) for pid, entry in properties.items()]
+    lines = _key_lines(text)
+    passages = [_passage(pid, entry, Where(path, lines.get(pid), f"properties.{pid}"))
+                for pid, entry in properties.items()]
     entries = properties.values()
     return [p for p, e in zip(passages, entries)
             if e["datatype"] not in drop_datatypes and (p.text or not require_description)]
 
 
-def _parse(path: Path) -> Any:
+def _key_lines(text: str) -> dict[str, int]:
+    """The line of each property key, for error messages."""
+    lines: dict[str, int] = {}
+    line, counted = 1, 0
+    for match in re.finditer(r'"(P[0-9]+)"\s*:\s*\{', text):
+        line, counted = line + text.count("\n", counted, match.start()), match.start()
+        lines.setdefault(match.group(1), line)
+    return lines
+
+
+def _parse(text: str, path: Path) -> Any:
     """Parse the JSON, refusing duplicate keys (a repeated PID would silently overwrite)."""
-    text = read_text(path)
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:

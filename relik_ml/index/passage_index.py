@@ -69,6 +69,16 @@ class PassageIndex:
         """Live string ids in int-id (insertion) order."""
         return self._id_map.ids
 
+    @property
+    def faiss_index(self) -> faiss.Index:
+        """The underlying CPU FAISS index, for inspection and serialisation (edit through this class)."""
+        return self._index
+
+    @property
+    def stored_vectors(self) -> int:
+        """Vectors held by FAISS: live ones plus tombstones awaiting `compact`."""
+        return int(self._index.ntotal)
+
     def search(self, queries: np.ndarray, k: int, batch_size: int = 4096) -> tuple[np.ndarray, list[list[str]]]:
         """Top-k per query in batches: scores float32 (q, k) and string ids (padded with "")."""
         check_vectors(queries, "queries", dim=self.dim)

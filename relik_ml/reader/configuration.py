@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from huggingface_hub.dataclasses import strict
-from transformers import PretrainedConfig
+from transformers import AutoConfig, PretrainedConfig
 
 Task = Literal["el", "re", "cie"]
 CandidateText = Literal["title", "title+description"]
@@ -102,3 +102,6 @@ class RelikReaderConfig(PretrainedConfig):
         """The names of the special tokens in input order: entities then relations."""
         first = 0 if self.has_entities else 1
         return [f"<ST{first + i}>" for i in range(self.num_special_tokens)]
+
+
+AutoConfig.register(RelikReaderConfig.model_type, RelikReaderConfig, exist_ok=True)

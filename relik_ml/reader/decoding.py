@@ -102,3 +102,33 @@ def _decode_triplets(
         subject, obj = spans_by_row[b][i - first[b]][0], spans_by_row[b][j - first[b]][0]
         triplets_by_row[b].append((Triplet(subject, inputs[b].relations[k].id, obj), score))
     return triplets_by_row
+
+
+def merge_windows(
+    predictions: Sequence[Prediction], window_offsets: Sequence[int], *, doc_id: str = "", doc_text: str = ""
+) -> Prediction:
+    """Document-level prediction from overlapping windows: shift, deduplicate, best-scoring link wins."""
+    if len(predictions) != len(window_offsets):
+        raise ValueError("one offset per window prediction is required")
+    spans: dict[tuple[int, int], tuple[Span, float]] = {}
+    for prediction, offset in zip(predictions, window_offsets):
+        for span, score in prediction.spans:
+            shifted = span.shifted(offset)
+            key = (shifted.start, shifted.end)
+            if key not in spans or score > spans[key][1]:
+                spans[key] = (shifted, score)
+    triplets: dict[tuple, tuple[Triplet, float]] = {}
+    for prediction, offset in zip(predictions, window_offsets):
+        for triplet, score in prediction.triplets:
+            merged = _resolve(triplet.shifted(offset), spans)
+            key = (merged.subject.start, merged.subject.end, merged.relation, merged.object.start, merged.object.end)
+            if key not in triplets or score > triplets[key][1]:
+                triplets[key] = (merged, score)
+    return Prediction(doc_id, doc_text, tuple(spans[k] for k in sorted(spans)), tuple(triplets[k] for k in sorted(triplets)))
+
+
+def _resolve(triplet: Triplet, spans: dict[tuple[int, int], tuple[Span, float]]) -> Triplet:
+    """Replace a triplet's arguments with the merged spans of the same boundaries (their links)."""
+    subject = spans.get((triplet.subject.start, triplet.subject.end), (triplet.subject, 0.0))[0]
+    obj = spans.get((triplet.object.start, triplet.object.end), (triplet.object, 0.0))[0]
+    return Triplet(subject, triplet.relation, obj)

@@ -95,17 +95,16 @@ def build_reader_input(
     relations = list(relations[: config.max_relation_candidates]) if config.has_relations else []
     window_ids, offsets = _tokenize_window(window, tokenizer)
     texts = {id(p): _candidate_ids(p, tokenizer, config) for p in [*entities, *relations]}
-    keep = _fit(window, len(window_ids), entities, relations, texts, config, with_labels)
+    keep = _fit(window, len(window_ids), _interleave(entities, relations), texts, config, with_labels)
     entities = [p for p in entities if id(p) in keep]
     relations = [p for p in relations if id(p) in keep]
     input_ids, ent_pos, rel_pos = _layout(window_ids, entities, relations, texts, tokenizer, config)
-    encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, (None, *entities), tuple(relations))
-    if not config.has_entities:
-        encoded = replace(encoded, entities=())
+    slots = (None, *entities) if config.has_entities else ()
+    encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, slots, tuple(relations))
     return _with_gold(encoded, window) if with_labels else encoded
 
 
-def _tokenize_window(window: Window, tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], tuple]:
+def _tokenize_window(window: Window, tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], tuple[tuple[int, int], ...]]:
     enc = tokenizer(window.text, add_special_tokens=False, return_offsets_mapping=True)
     return list(enc["input_ids"]), tuple((int(s), int(e)) for s, e in enc["offset_mapping"])
 
@@ -120,13 +119,19 @@ def _fixed_cost(num_window_tokens: int, config: RelikReaderConfig) -> int:
     return num_window_tokens + 3 + int(config.has_entities) + int(config.task == "cie")
 
 
-def _fit(window, num_window_tokens, entities, relations, texts, config, with_labels) -> set[int]:
+def _fit(
+    window: Window,
+    num_window_tokens: int,
+    ranked: list[Passage],
+    texts: dict[int, list[int]],
+    config: RelikReaderConfig,
+    with_labels: bool,
+) -> set[int]:
     """Ids (python `id`) of the candidates kept under the token budget, gold first when labelled."""
     budget = config.max_input_tokens - _fixed_cost(num_window_tokens, config)
     if budget < 0:
         raise InputError(f"window {window.id!r} has {num_window_tokens} tokens, over the budget", field="text")
     gold = _gold_ids(window) if with_labels else set()
-    ranked = [p for pair in _interleave(entities, relations) for p in pair]
     ordered = [p for p in ranked if p.id in gold] + [p for p in ranked if p.id not in gold]
     keep: set[int] = set()
     for passage in ordered:
@@ -139,17 +144,24 @@ def _fit(window, num_window_tokens, entities, relations, texts, config, with_lab
     return keep
 
 
-def _interleave(first: list[Passage], second: list[Passage]) -> list[tuple[Passage, ...]]:
-    """Pairs (e1, r1), (e2, r2), … so trimming removes entities and relations evenly by rank."""
+def _interleave(first: list[Passage], second: list[Passage]) -> list[Passage]:
+    """e1, r1, e2, r2, … so trimming removes entities and relations evenly by rank."""
     width = max(len(first), len(second))
-    return [tuple(seq[i] for seq in (first, second) if i < len(seq)) for i in range(width)]
+    return [seq[i] for i in range(width) for seq in (first, second) if i < len(seq)]
 
 
 def _gold_ids(window: Window) -> set[str]:
     return {s.label for s in window.spans} | {t.relation for t in window.triplets}
 
 
-def _layout(window_ids, entities, relations, texts, tokenizer, config) -> tuple[list[int], tuple, tuple]:
+def _layout(
+    window_ids: list[int],
+    entities: list[Passage],
+    relations: list[Passage],
+    texts: dict[int, list[int]],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
     """Concatenate the sequence; return ids and the entity / relation special-token positions."""
     names = iter(config.special_tokens())
     ids = [tokenizer.cls_token_id, *window_ids, tokenizer.sep_token_id]

@@ -130,6 +130,9 @@ class RelikReaderModel(PreTrainedModel):
         super().__init__(config)
         encoder_config = dict(config.encoder or {})
         self.encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type", "bert"), **encoder_config))
+        positions = getattr(self.encoder.config, "max_position_embeddings", None)
+        if positions is not None and config.max_input_tokens > positions:
+            raise ValueError(f"max_input_tokens={config.max_input_tokens} exceeds the encoder's {positions} positions")
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
         self.start_head = _classifier(hidden, config.span_head_hidden_size, config.activation)
@@ -185,7 +188,7 @@ class RelikReaderModel(PreTrainedModel):
         if self.config.has_entities:
             entity_logits, entity_hidden = self._link(hidden, mentions, spans, entity_positions, entity_mask)
             if span_entities is not None:
-                losses["entity_loss"] = _masked_ce(entity_logits, span_entities, torch.ones_like(span_entities, dtype=torch.bool))
+                losses["entity_loss"] = _masked_ce(entity_logits, span_entities, span_entities >= 0)
             if self.config.task == "cie":
                 weights = entity_logits.softmax(-1)  # (S, E)
                 mentions = torch.cat([mentions, torch.einsum("se,seh->sh", weights, entity_hidden[spans[:, 0]])], dim=-1)
@@ -269,3 +272,6 @@ class RelikReaderModel(PreTrainedModel):
             scores.append(out.scores)
         triplets_out = torch.cat(found) if found else spans.new_zeros(0, 3)
         return RelationScores(loss_sum, rows, triplets_out, torch.cat(scores) if scores else hidden.new_zeros(0))
+
+
+AutoModel.register(RelikReaderConfig, RelikReaderModel, exist_ok=True)

