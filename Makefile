@@ -12,6 +12,7 @@ export WANDB_SILENT := true
 export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME := $(CURDIR)/dagster_home
+export RELIK_CACHE ?= $(HOME)/.cache/relik-pipeline
 
 .PHONY: install demo test ui gate dvc-yaml clean-artifacts
 

@@ -139,6 +139,7 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp creates 0700; artifacts are shared read-only like any directory
     try:
         yield tmp
         backup = final.with_name(f".{final.name}.old-{os.getpid()}")

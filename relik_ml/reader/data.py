@@ -51,8 +51,10 @@ def build_examples(
         entities = list(entity_candidates.get(window.id, ()))[:k]
         relations = list((relation_candidates or {}).get(window.id, ()))[:k_relations]
         if training:
-            entities = _include_gold(entities, {s.label for s in window.spans} - {NME}, passages or {}, k, rng)
-            relations = _include_gold(relations, {t.relation for t in window.triplets}, passages or {}, k_relations, rng)
+            gold_entities = {s.label for s in window.spans} - {NME}
+            gold_relations = {t.relation for t in window.triplets}
+            entities = _include_gold(entities, gold_entities, passages or {}, k, rng)
+            relations = _include_gold(relations, gold_relations, passages or {}, k_relations, rng)
         examples.append(ReaderExample(window, tuple(entities), tuple(relations)))
     return examples
 
@@ -71,13 +73,22 @@ def _include_gold(
 
 
 def encode_examples(
-    examples: Sequence[ReaderExample], tokenizer: PreTrainedTokenizerBase, config: RelikReaderConfig, *, with_labels: bool
+    examples: Sequence[ReaderExample],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+    *,
+    with_labels: bool,
 ) -> list[ReaderInput]:
     """`build_reader_input` for each example."""
-    return [build_reader_input(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels) for e in examples]
+    return [
+        build_reader_input(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels)
+        for e in examples
+    ]
 
 
-def token_budget_batches(lengths: Sequence[int], max_tokens: int = 2048, *, shuffle: bool = True, seed: int = 0) -> list[list[int]]:
+def token_budget_batches(
+    lengths: Sequence[int], max_tokens: int = 2048, *, shuffle: bool = True, seed: int = 0
+) -> list[list[int]]:
     """Length-sorted buckets whose padded size (count x longest) stays within `max_tokens`."""
     order = list(range(len(lengths)))
     rng = random.Random(seed)

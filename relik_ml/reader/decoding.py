@@ -65,7 +65,7 @@ def decode(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> list[Pre
     spans_by_row = _decode_spans(output, inputs)
     triplets_by_row = _decode_triplets(output, inputs, spans_by_row)
     return [
-        Prediction(id=inp.window.id, text=inp.window.text, spans=tuple(spans_by_row[b]), triplets=tuple(triplets_by_row[b]))
+        Prediction(inp.window.id, inp.window.text, tuple(spans_by_row[b]), tuple(triplets_by_row[b]))
         for b, inp in enumerate(inputs)
     ]
 
@@ -82,7 +82,10 @@ def _decode_spans(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> l
         if link_probs is not None:
             prob, slot = link_probs[row].max(-1)
             passage = inp.entities[int(slot)]
-            span = Span(char_start, char_end, NME if passage is None else passage.id, "" if passage is None else passage.title)
+            if passage is not None:
+                span = Span(char_start, char_end, passage.id, passage.title)
+            else:
+                span = Span(char_start, char_end, NME)
             score = float(prob)
         spans_by_row[b].append((span, score))
     return spans_by_row
@@ -124,7 +127,8 @@ def merge_windows(
             key = (merged.subject.start, merged.subject.end, merged.relation, merged.object.start, merged.object.end)
             if key not in triplets or score > triplets[key][1]:
                 triplets[key] = (merged, score)
-    return Prediction(doc_id, doc_text, tuple(spans[k] for k in sorted(spans)), tuple(triplets[k] for k in sorted(triplets)))
+    ordered_spans = tuple(spans[k] for k in sorted(spans))
+    return Prediction(doc_id, doc_text, ordered_spans, tuple(triplets[k] for k in sorted(triplets)))
 
 
 def _resolve(triplet: Triplet, spans: dict[tuple[int, int], tuple[Span, float]]) -> Triplet:

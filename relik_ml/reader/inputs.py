@@ -104,7 +104,10 @@ def build_reader_input(
     return _with_gold(encoded, window) if with_labels else encoded
 
 
-def _tokenize_window(window: Window, tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+def _tokenize_window(
+    window: Window, tokenizer: PreTrainedTokenizerBase
+) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+    """Window token ids without special tokens and their character offsets."""
     enc = tokenizer(window.text, add_special_tokens=False, return_offsets_mapping=True)
     return list(enc["input_ids"]), tuple((int(s), int(e)) for s, e in enc["offset_mapping"])
 

@@ -88,7 +88,12 @@ class RelationHead(nn.Module):
         self.classifier = nn.Linear(size, 2)
 
     def forward(
-        self, mentions: torch.Tensor, relations: torch.Tensor, gold: torch.Tensor | None, chunk_size: int, threshold: float
+        self,
+        mentions: torch.Tensor,
+        relations: torch.Tensor,
+        gold: torch.Tensor | None,
+        chunk_size: int,
+        threshold: float,
     ) -> RelationScores:
         """Score all n x n x r rows of (n, D) mentions and (r, H) relation tokens."""
         subjects, objects, rels = self.subject(mentions), self.object(mentions), self.relation(relations)
@@ -129,7 +134,8 @@ class RelikReaderModel(PreTrainedModel):
     def __init__(self, config: RelikReaderConfig) -> None:
         super().__init__(config)
         encoder_config = dict(config.encoder or {})
-        self.encoder = AutoModel.from_config(AutoConfig.for_model(encoder_config.pop("model_type", "bert"), **encoder_config))
+        model_type = encoder_config.pop("model_type", "bert")
+        self.encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **encoder_config))
         positions = getattr(self.encoder.config, "max_position_embeddings", None)
         if positions is not None and config.max_input_tokens > positions:
             raise ValueError(f"max_input_tokens={config.max_input_tokens} exceeds the encoder's {positions} positions")
@@ -190,8 +196,8 @@ class RelikReaderModel(PreTrainedModel):
             if span_entities is not None:
                 losses["entity_loss"] = _masked_ce(entity_logits, span_entities, span_entities >= 0)
             if self.config.task == "cie":
-                weights = entity_logits.softmax(-1)  # (S, E)
-                mentions = torch.cat([mentions, torch.einsum("se,seh->sh", weights, entity_hidden[spans[:, 0]])], dim=-1)
+                weighted = torch.einsum("se,seh->sh", entity_logits.softmax(-1), entity_hidden[spans[:, 0]])  # (S, H)
+                mentions = torch.cat([mentions, weighted], dim=-1)  # (S, 3H)
         if self.config.has_relations:
             triplet_out = self._extract(hidden, mentions, spans, relation_positions, relation_mask, triplets)
             if triplets is not None:
@@ -207,7 +213,7 @@ class RelikReaderModel(PreTrainedModel):
             triplet_scores=None if triplet_out is None else triplet_out.scores,
         )
 
-    def _end_probs_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
+    def _end_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
         """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W)."""
         width = int(window_mask.sum(1).max()) + 1 if window_mask.numel() else 1
         start_vectors = hidden[starts[:, 0], starts[:, 1]][:, None].expand(-1, width, -1)  # (n, W, H)
@@ -220,7 +226,7 @@ class RelikReaderModel(PreTrainedModel):
         """Threshold starts, then ends given each start; at most `max_predicted_spans` per row."""
         start_probs = start_logits.softmax(-1)[..., 1]  # (B, L)
         starts = pick_starts(start_probs, window_mask, self.config.start_threshold)
-        end_logits, valid = self._end_probs_logits(hidden, starts, window_mask)
+        end_logits, valid = self._end_logits(hidden, starts, window_mask)
         end_probs = end_logits.softmax(-1)[..., 1] * valid  # (n, W)
         p_start = start_probs[starts[:, 0], starts[:, 1]]
         return pick_spans(starts, p_start, end_probs, self.config.end_threshold, self.config.max_predicted_spans)
@@ -230,7 +236,7 @@ class RelikReaderModel(PreTrainedModel):
         start_labels = torch.zeros_like(window_mask, dtype=torch.long)
         start_labels[spans[:, 0], spans[:, 1]] = 1
         starts, which = torch.unique(spans[:, :2], dim=0, return_inverse=True)
-        end_logits, valid = self._end_probs_logits(hidden, starts, window_mask)
+        end_logits, valid = self._end_logits(hidden, starts, window_mask)
         end_labels = torch.zeros_like(valid, dtype=torch.long)
         end_labels[which, spans[:, 2]] = 1
         losses = {

@@ -54,8 +54,9 @@ class RelikReaderModule(pl.LightningModule):
 
     def _log_losses(self, stage: str, out, batch_size: int, *, on_step: bool) -> None:
         for name in LOSSES:
-            if getattr(out, name) is not None:
-                self.log(f"{stage}/{name}", getattr(out, name), batch_size=batch_size, on_step=on_step, on_epoch=not on_step)
+            value = getattr(out, name)
+            if value is not None:
+                self.log(f"{stage}/{name}", value, batch_size=batch_size, on_step=on_step, on_epoch=not on_step)
 
     def transfer_batch_to_device(self, batch: ReaderBatch, device: torch.device, dataloader_idx: int) -> ReaderBatch:
         return batch.to(device)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from relik_ml.reader.artifact import load_reader, save_reader
 from relik_ml.reader.configuration import RelikReaderConfig
@@ -95,13 +95,20 @@ def train_reader(
     )
     keep_best = _KeepBest(train_config.monitor)
     train_loader = _loader(train_inputs, tokenizer.pad_token_id, train_config, shuffle=True)
-    trainer = _trainer(train_config, loggers, keep_best, has_dev=bool(dev_inputs))
-    trainer.fit(module, train_loader, _loader(dev_inputs, tokenizer.pad_token_id, train_config, shuffle=False) if dev_inputs else None)
+    dev_loader = _loader(dev_inputs, tokenizer.pad_token_id, train_config, shuffle=False) if dev_inputs else None
+    trainer = _trainer(train_config, loggers, keep_best, has_dev=dev_loader is not None)
+    trainer.fit(module, train_loader, dev_loader)
     if keep_best.state is not None:
         model.load_state_dict(keep_best.state)
-    dev_scores = score_reader(model, _loader(dev_inputs, tokenizer.pad_token_id, train_config, shuffle=False)) if dev_inputs else {}
+    dev_scores = score_reader(model, dev_loader) if dev_loader is not None else {}
     summary = ReaderTrainSummary(
-        Path(output_dir), trainer.global_step, len(train_inputs), len(dev_inputs), keep_best.best, dev_scores, time.time() - began
+        output_dir=Path(output_dir),
+        steps=trainer.global_step,
+        train_windows=len(train_inputs),
+        dev_windows=len(dev_inputs),
+        best_metric=keep_best.best,
+        dev_scores=dev_scores,
+        seconds=time.time() - began,
     )
     save_reader(
         model.cpu(), tokenizer, output_dir,
@@ -112,7 +119,9 @@ def train_reader(
     return summary
 
 
-def _initial_model(reader_config, train_config, resume_from) -> tuple[RelikReaderModel, object]:
+def _initial_model(
+    reader_config: RelikReaderConfig, train_config: ReaderTrainConfig, resume_from: str | Path | None
+) -> tuple[RelikReaderModel, PreTrainedTokenizerBase]:
     """A saved reader (warm start) or the backbone with fresh heads and the <ST*> tokens added."""
     if resume_from is not None:
         return load_reader(resume_from)
@@ -123,8 +132,10 @@ def _initial_model(reader_config, train_config, resume_from) -> tuple[RelikReade
 
 
 def _loader(inputs: Sequence[ReaderInput], pad_token_id: int, cfg: ReaderTrainConfig, *, shuffle: bool) -> DataLoader:
-    sampler = TokenBudgetSampler([len(i.input_ids) for i in inputs], cfg.token_batch_size, shuffle=shuffle, seed=cfg.seed)
-    return DataLoader(list(inputs), batch_sampler=sampler, collate_fn=partial(collate, pad_token_id=pad_token_id, with_labels=True))
+    lengths = [len(i.input_ids) for i in inputs]
+    sampler = TokenBudgetSampler(lengths, cfg.token_batch_size, shuffle=shuffle, seed=cfg.seed)
+    collate_fn = partial(collate, pad_token_id=pad_token_id, with_labels=True)
+    return DataLoader(list(inputs), batch_sampler=sampler, collate_fn=collate_fn)
 
 
 def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, *, has_dev: bool) -> pl.Trainer:

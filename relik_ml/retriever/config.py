@@ -68,6 +68,7 @@ class RetrieverTrainConfig:
     encode_batch_size: int = 128  # batch size when embedding the KB for mining and validation
     num_workers: int = 0  # DataLoader workers
     seed: int = 42  # seeds Python, NumPy and torch (model init, shuffling, mining draws)
+    log_every_n_steps: int = 1  # how often logged step metrics (train/loss) reach the loggers
     precision: str = "32-true"  # Lightning precision, e.g. "16-mixed" or "bf16-mixed" on GPUs
     gradient_clip_val: float | None = 1.0  # clip the gradient norm; None = no clipping
 

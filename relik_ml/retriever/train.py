@@ -132,6 +132,7 @@ def _trainer(
         limit_val_batches=None if has_dev else 0,
         num_sanity_val_steps=0,
         gradient_clip_val=config.gradient_clip_val,
+        log_every_n_steps=config.log_every_n_steps,
         callbacks=callbacks,
         logger=list(loggers) if loggers else False,
         enable_progress_bar=False,

@@ -38,15 +38,20 @@ class DocumentGenerator:
     def __init__(self, kb: KnowledgeBase, rng: random.Random) -> None:
         self.kb = kb
         self.rng = rng
+        self.shared: dict[str, int] = defaultdict(int)
+        for entity in kb.entities:
+            for form in surfaces(kb, entity.title):
+                self.shared[form] += 1
         self.by_entity: dict[str, list[Triple]] = defaultdict(list)
         for triple in all_triples(kb):
             self.by_entity[triple[0]].append(triple)
             self.by_entity[triple[2]].append(triple)
 
     def focus_pool(self, qid_only: bool) -> list[str]:
-        """Entities with at least two usable facts, shuffled."""
+        """Entities with at least two usable facts, shuffled; those with an ambiguous name appear twice."""
         pool = [e.title for e in self.kb.entities if len(self._usable(e.title, qid_only)) >= 2 and surfaces(self.kb, e.title)]
         pool = [title for title in pool if not qid_only or self.kb[title].qid]
+        pool += [title for title in pool if self._ambiguous(title)]
         self.rng.shuffle(pool)
         return pool
 
@@ -72,14 +77,21 @@ class DocumentGenerator:
         count = self.rng.randint(2, 5)
         picked = self.rng.sample(own, min(count, len(own)))
         neighbours = sorted({t[0] if t[2] == focus else t[2] for t in picked})
-        extra = [t for n in neighbours for t in self._usable(n, qid_only) if t not in picked]
+        extra = [t for n in neighbours for t in self._usable(n, qid_only) if t[0] == n and t not in picked]
         if len(picked) < count and extra:
             picked += self.rng.sample(extra, min(count - len(picked), len(extra)))
         return picked
 
+    def _ambiguous(self, title: str) -> list[str]:
+        return [form for form in surfaces(self.kb, title) if self.shared[form] > 1]
+
     def _filler(self, title: str, seen: dict[str, int]) -> Filler:
+        """Surface form: often an ambiguous one, else the full name first and aliases later."""
         forms = surfaces(self.kb, title)
-        if seen[title] == 0 or len(forms) == 1:
+        ambiguous = self._ambiguous(title)
+        if ambiguous and self.rng.random() < 0.5:
+            surface = self.rng.choice(ambiguous)
+        elif seen[title] == 0 or len(forms) == 1:
             surface = forms[0] if self.rng.random() < 0.6 else self.rng.choice(forms)
         else:
             surface = self.rng.choice(forms[1:]) if self.rng.random() < 0.7 else forms[0]

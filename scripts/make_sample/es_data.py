@@ -3,7 +3,8 @@ from __future__ import annotations
 
 # KB title -> Spanish Wikipedia-style label, where it differs from the English display name.
 ES_LABELS = {
-    "France": "Francia", "Germany": "Alemania", "United Kingdom": "Reino Unido", "United States": "Estados Unidos",
+    "France": "Francia", "Paris": "París", "Berlin": "Berlín", "Dublin": "Dublín", "Sydney": "Sídney",
+    "Brasília": "Brasilia", "Jakarta": "Yakarta", "Hussein of Jordan": "Husein I de Jordania", "Germany": "Alemania", "United Kingdom": "Reino Unido", "United States": "Estados Unidos",
     "Spain": "España", "Italy": "Italia", "Netherlands": "Países Bajos", "Belgium": "Bélgica", "Switzerland": "Suiza",
     "Poland": "Polonia", "Sweden": "Suecia", "Norway": "Noruega", "Denmark": "Dinamarca", "Finland": "Finlandia",
     "Ireland": "Irlanda", "Greece": "Grecia", "Turkey": "Turquía", "Russia": "Rusia", "Ukraine": "Ucrania",
@@ -22,7 +23,7 @@ ES_LABELS = {
     "Tehran": "Teherán", "Baghdad": "Bagdad", "Riyadh": "Riad", "Johannesburg": "Johannesburgo",
     "Cape Town": "Ciudad del Cabo", "Nairobi": "Nairobi", "São Paulo": "São Paulo", "Mexico City": "Ciudad de México",
     "Montreal": "Montreal", "Havana": "La Habana", "Tbilisi": "Tiflis", "New York City": "Nueva York",
-    "Los Angeles": "Los Ángeles", "Philadelphia": "Filadelfia", "Washington, D.C.": "Washington D. C.",
+    "Los Angeles": "Los Ángeles", "Washington, D.C.": "Washington D. C.",
     "Edinburgh": "Edimburgo", "Seine": "Sena", "Thames": "Támesis", "Rhine": "Rin", "Danube": "Danubio", "Nile": "Nilo",
     "Amazon River": "Río Amazonas", "Mississippi River": "Río Misisipi", "Java (island)": "Java",
     "Mount Everest": "Monte Everest", "World War I": "Primera Guerra Mundial", "World War II": "Segunda Guerra Mundial",
@@ -46,13 +47,14 @@ ES_LABELS = {
     "Apple Inc.": "Apple", "Wimbledon Championships": "Campeonato de Wimbledon",
 }
 
-# Kind -> Spanish noun phrase used in short descriptions and page openings.
+# Kind -> Spanish noun phrase (with indefinite article) used in short descriptions and page openings.
 ES_KIND = {
-    "country": "país", "state": "estado", "region": "región", "city": "ciudad", "district": "barrio",
-    "river": "río", "island": "isla", "mountain": "montaña", "person": "persona", "company": "empresa",
-    "club": "club deportivo", "org": "organización internacional", "university": "universidad",
-    "media": "medio de comunicación", "band": "grupo musical", "team": "equipo", "event": "acontecimiento",
-    "language": "lengua", "product": "producto", "thing": "concepto", "work": "obra", "award": "premio",
+    "country": "un país", "state": "un estado", "region": "una región", "city": "una ciudad", "district": "un barrio",
+    "river": "un río", "island": "una isla", "mountain": "una montaña", "person": "una persona",
+    "company": "una empresa", "club": "un club deportivo", "org": "una organización internacional",
+    "university": "una universidad", "media": "un medio de comunicación", "band": "un grupo musical",
+    "team": "un equipo", "event": "un acontecimiento", "language": "una lengua", "product": "un producto",
+    "thing": "un concepto", "work": "una obra", "award": "un premio",
 }
 
 # Fact -> Spanish sentence pattern; {S} is the page entity, {O} the fact's object.

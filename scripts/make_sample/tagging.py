@@ -82,10 +82,12 @@ _UD_ES = {
 _PUNCT_FEATS = {",": "PunctType=Comm", ".": "PunctType=Peri", "(": "PunctSide=Ini|PunctType=Brck", ")": "PunctSide=Fin|PunctType=Brck"}
 
 
-def ud_token(word: str, lang: str, sentence_start: bool) -> tuple[str, str, str]:
-    """`(lemma, upostag, feats)` for one word of English or Spanish text."""
+def ud_token(word: str, lang: str, sentence_start: bool, in_name: bool) -> tuple[str, str, str]:
+    """`(lemma, upostag, feats)` for one word of English or Spanish text; name words are PROPN."""
     lower = word.lower()
     lexicon = _UD_ES if lang == "es" else _UD_EN
+    if in_name and word[0].isupper():
+        return word, "PROPN", ""
     if not word[0].isalnum():
         return word, "PUNCT", _PUNCT_FEATS.get(word, "")
     if word[0].isdigit():

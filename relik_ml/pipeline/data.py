@@ -1,14 +1,7 @@
-"""One short function per artifact: inputs and config in, one artifact directory out.
-
-Each function is named after its artifact (the Dagster asset key, the DVC stage, the folder under
-`data/` and the `params.yaml` section), writes the directory atomically with a `manifest.json`,
-and returns a `Summary` (counts + a preview) for the orchestration layer to show.
-"""
+"""Data stages: KB texts, pretraining windows, task windows and backbones."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +16,14 @@ from relik_ml.config import (
 )
 from relik_ml.io import atomic_directory, write_json, write_jsonl, write_manifest
 
-PASSAGES_FILE = "passages.jsonl"
-DOCUMENTS_FILE = "documents.jsonl"
-WINDOWS_FILE = "windows.jsonl"
-MENTIONS_FILE = "mention_contexts.jsonl"
-PREVIEW_ROWS = 5
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What a stage wrote: the artifact directory, counts and a few preview rows."""
-
-    artifact: str
-    path: Path
-    counts: dict[str, Any]
-    preview: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _preview(records: Sequence[Any]) -> list[dict[str, Any]]:
-    return [r.to_json() for r in records[:PREVIEW_ROWS]]
+from relik_ml.pipeline.summary import (
+    DOCUMENTS_FILE,
+    MENTIONS_FILE,
+    PASSAGES_FILE,
+    WINDOWS_FILE,
+    Summary,
+)
+from relik_ml.pipeline.summary import preview as _preview
 
 
 def entity_passages(kilt: Path, config: EntityPassagesConfig, out: Path) -> Summary:
