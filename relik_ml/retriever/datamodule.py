@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -60,3 +61,9 @@ class RetrieverDataModule(pl.LightningDataModule):
             collate_fn=list,
             num_workers=0,
         )
+
+    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
+        """Dev batches are lists of examples that `Retriever.encode_windows` tokenises and moves itself."""
+        if isinstance(batch, list):
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)

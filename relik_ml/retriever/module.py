@@ -41,12 +41,6 @@ class RetrieverModule(pl.LightningModule):
         self.log("train/passages_per_batch", float(len(batch.passage_ids)), on_step=True, batch_size=size)
         return loss
 
-    def transfer_batch_to_device(self, batch: Any, device: torch.device, dataloader_idx: int) -> Any:
-        """Dev batches are lists of examples that `encode_windows` tokenises and moves itself."""
-        if isinstance(batch, list):
-            return batch
-        return super().transfer_batch_to_device(batch, device, dataloader_idx)
-
     def on_validation_epoch_start(self) -> None:
         self._passage_embeddings = self.retriever.encode_passages(self.passages, self.config.encode_batch_size)
         self._gold, self._retrieved = [], []

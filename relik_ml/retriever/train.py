@@ -31,7 +31,7 @@ class RetrieverTrainSummary:
     model_dir: Path  # HF-style retriever directory (Retriever.from_pretrained)
     checkpoint_dir: Path  # Lightning checkpoints for resuming (work files, not the artifact)
     steps: int  # optimiser steps taken (global step)
-    epochs: int  # epochs started
+    epochs: int  # epochs completed
     initial_dev_recall: float | None  # dev recall@eval_k before training (None without dev windows)
     best_dev_recall: float | None  # best dev recall@eval_k (None without dev windows)
     monitor: str  # the metric name, e.g. "val/recall@100"
@@ -75,7 +75,7 @@ def train_retriever(
     checkpoint = _checkpoint_callback(checkpoint_dir, train_config, has_dev=bool(dev_examples))
     trainer = _trainer(train_config, checkpoint, data, bool(dev_examples), loggers, accelerator)
     initial = _validate(trainer, module, data, train_config) if dev_examples and resume_from is None else None
-    trainer.fit(module, datamodule=data, ckpt_path=_resume_path(resume_from, checkpoint_dir), weights_only=False)
+    trainer.fit(module, datamodule=data, ckpt_path=_resume_path(resume_from, checkpoint_dir), weights_only=True)
     _load_best_weights(module, checkpoint)
     best = float(checkpoint.best_model_score) if dev_examples and checkpoint.best_model_score is not None else None
     summary = RetrieverTrainSummary(
@@ -106,6 +106,7 @@ def _checkpoint_callback(directory: Path, config: RetrieverTrainConfig, has_dev:
         mode="max",
         save_top_k=1,
         save_last=True,
+        save_on_train_epoch_end=False,
         auto_insert_metric_name=False,
     )
 

@@ -36,39 +36,31 @@ Notes on layout (same as the real files, so the same readers work on both):
   fruit), Java (island / language), Georgia (country / U.S. state), Mercury, Birmingham, Cambridge, Lincoln, ...
 """
 
+# file -> (format, counts group, count keys shown for that file)
 FORMATS = {
-    "kilt/knowledge_source.jsonl": "KILT knowledge source",
-    "wikidata/properties.json": "Wikidata properties (`total`, `properties`)",
-    "conll04/relations.json": "relation name -> definition",
-    "nyt/relations.json": "NYT relation -> definition",
-    "damuel/en/part-00000.xz": "DaMuEL 1.0 (xz JSON lines)",
-    "damuel/es/part-00000.xz": "DaMuEL 1.0 (xz JSON lines)",
-    "aida/eng.train": "CoNLL-2003 (AIDA text)",
-    "aida/eng.testa": "CoNLL-2003 (AIDA text)",
-    "aida/eng.testb": "CoNLL-2003 (AIDA text)",
-    "aida/annotations.tsv": "AIDA-YAGO2 annotation TSV",
-    "elevant/sample-dev.benchmark.jsonl": "ELEVANT benchmark JSONL",
-    "conll04/train.json": "CoNLL04 unified JSON",
-    "conll04/dev.json": "CoNLL04 unified JSON",
-    "nyt/train.json": "NYT CasRel JSON",
-    "nyt/dev.json": "NYT CasRel JSON",
-    "rebel/sample.jsonl": "REBEL JSONL",
-    "mewsli/es/mentions.tsv": "Mewsli-9 mentions + `text/<docid>`",
+    "kilt/knowledge_source.jsonl": ("KILT knowledge source", "kilt", ("pages", "anchors")),
+    "wikidata/properties.json": ("Wikidata properties (`total`, `properties`)", "relations", ("properties", "external_id")),
+    "conll04/relations.json": ("relation name -> definition", "relations", ("conll04",)),
+    "nyt/relations.json": ("NYT relation -> definition", "relations", ("nyt",)),
+    "damuel/en/part-00000.xz": ("DaMuEL 1.0 (xz JSON lines)", "damuel", ("en_entities", "en_pages", "en_links")),
+    "damuel/es/part-00000.xz": ("DaMuEL 1.0 (xz JSON lines)", "damuel", ("es_entities", "es_pages", "es_links")),
+    "aida/eng.train": ("CoNLL-2003 (AIDA text)", "aida", ("train_docs", "train_mentions", "train_nme")),
+    "aida/eng.testa": ("CoNLL-2003 (AIDA text)", "aida", ("testa_docs", "testa_mentions", "testa_nme")),
+    "aida/eng.testb": ("CoNLL-2003 (AIDA text)", "aida", ("testb_docs", "testb_mentions", "testb_nme")),
+    "aida/annotations.tsv": ("AIDA-YAGO2 annotation TSV (all three splits)", "aida", ()),
+    "elevant/sample-dev.benchmark.jsonl": ("ELEVANT benchmark JSONL (testa)", "elevant", ("docs", "labels")),
+    "conll04/train.json": ("CoNLL04 unified JSON", "re", ("conll04_train",)),
+    "conll04/dev.json": ("CoNLL04 unified JSON", "re", ("conll04_dev",)),
+    "nyt/train.json": ("NYT CasRel JSON", "re", ("nyt_train",)),
+    "nyt/dev.json": ("NYT CasRel JSON", "re", ("nyt_dev", "nyt_triples")),
+    "rebel/sample.jsonl": ("REBEL JSONL", "rebel", ("docs", "entities", "triples")),
+    "mewsli/es/mentions.tsv": ("Mewsli-9 mentions + `text/<docid>`", "mewsli", ("docs", "mentions")),
 }
 
 
 def write_readme(out: Path, counts: dict[str, dict[str, int]]) -> None:
     rows = []
-    for path, fmt in FORMATS.items():
-        group = path.split("/")[0] if not path.startswith("aida/eng") else "aida"
-        detail = ", ".join(f"{k} {v}" for k, v in counts.get(_group_key(path, group), {}).items())
+    for path, (fmt, group, keys) in FORMATS.items():
+        detail = ", ".join(f"{key} {counts[group][key]}" for key in keys)
         rows.append(f"| `{path}` | {fmt} | {detail} |")
     (out / "README.md").write_text(TEXT.format(rows="\n".join(rows)), encoding="utf-8")
-
-
-def _group_key(path: str, group: str) -> str:
-    if path.startswith(("conll04/relations", "nyt/relations", "wikidata/")):
-        return "relations"
-    if path.startswith(("conll04/", "nyt/")):
-        return "re"
-    return group

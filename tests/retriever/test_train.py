@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -56,11 +57,12 @@ def test_summary_and_artifact(trained, toy_train_windows):
 
 def test_resume_continues_from_the_last_checkpoint(trained, toy_kb, toy_train_windows, toy_dev_windows, tmp_path):
     summary, config = trained
+    shutil.copytree(summary.checkpoint_dir, tmp_path / "work" / "checkpoints")
     more = replace(TRAIN, max_steps=TRAIN.max_steps + 8)
     out = tmp_path / "resumed"
     resumed = train_retriever(
         toy_train_windows, toy_dev_windows, toy_kb, config, more, out,
-        resume_from=summary.checkpoint_dir / "last.ckpt", work_dir=tmp_path / "work", accelerator="cpu",
+        resume_from="last", work_dir=tmp_path / "work", accelerator="cpu",
     )
     assert resumed.steps == more.max_steps and resumed.initial_dev_recall is None
     assert Retriever.from_pretrained(out).encode_passages(toy_kb[:2]).shape == (2, 32)

@@ -1,0 +1,28 @@
+"""Readers of upstream artifacts by their fixed file names."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from relik_ml.io import iter_jsonl
+from relik_ml.pipeline.summary import DOCUMENTS_FILE, PASSAGES_FILE, WINDOWS_FILE
+from relik_ml.types import Document, Passage, Window
+
+CANDIDATES_SUFFIX = ".candidates.jsonl"
+
+
+def load_passages(directory: Path) -> list[Passage]:
+    return [Passage.from_json(obj) for _, obj in iter_jsonl(directory / PASSAGES_FILE)]
+
+
+def load_documents(directory: Path) -> list[Document]:
+    return [Document.from_json(obj) for _, obj in iter_jsonl(directory / DOCUMENTS_FILE)]
+
+
+def load_windows(directories: Iterable[Path]) -> list[Window]:
+    return [Window.from_json(obj) for d in directories for _, obj in iter_jsonl(d / WINDOWS_FILE)]
+
+
+def load_candidates(path: Path) -> dict[str, list[tuple[str, float]]]:
+    """window id -> [(passage id, score), ...] best first."""
+    return {obj["window_id"]: [(c[0], float(c[1])) for c in obj["candidates"]] for _, obj in iter_jsonl(path)}

@@ -1,0 +1,125 @@
+"""Retrieval stages: retriever training, sharded passage embeddings, the index, candidates, recall report."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from relik_ml.index import IndexConfig, PassageIndex
+from relik_ml.io import atomic_directory, write_jsonl, write_manifest
+from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
+from relik_ml.pipeline.summary import Summary
+from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.tracking import TrackingConfig, start_run
+
+EMBEDDINGS_FILE = "embeddings.npy"
+IDS_FILE = "ids.txt"
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    shards: int = 1  # passage shards (partitions): the work spreads over processes or machines
+    batch_size: int = 128  # passages per forward pass (length-sorted batches)
+
+
+@dataclass(frozen=True)
+class CandidatesConfig:
+    top_k: int = 20  # candidates kept per window (ReLiK: 100; trimmed on CPU)
+    batch_size: int = 64  # windows per retriever forward pass
+
+
+def retriever(
+    name: str,
+    backbone: str,
+    train_dirs: Sequence[Path],
+    dev_dirs: Sequence[Path],
+    passages_dir: Path,
+    model: RetrieverConfig,
+    train: RetrieverTrainConfig,
+    tracking: TrackingConfig,
+    root: Path,
+    out: Path,
+) -> Summary:
+    """Train a retriever from `backbone` (a backbone name or an upstream retriever directory)."""
+    from relik_ml.retriever.train import train_retriever
+
+    train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
+    passages = load_passages(passages_dir)
+    run = start_run(tracking, name, root, {"model": model.to_json(), "train": train.__dict__})
+    try:
+        result = train_retriever(
+            train_windows, dev_windows, passages, replace(model, backbone=str(backbone)), train, out,
+            loggers=run.loggers, work_dir=root / ".work" / name,
+        )
+    finally:
+        run.finish()
+    counts = {"train_examples": result.train_examples, "dev_examples": result.dev_examples,
+              "steps": result.steps, "passages": len(passages)}
+    extra = {"wandb_run_id": run.run_id, "wandb_run_dir": run.run_dir, "seconds": round(result.seconds, 1),
+             "initial_dev_recall": result.initial_dev_recall, "best_dev_recall": result.best_dev_recall,
+             "monitor": result.monitor}
+    return Summary(name, out, counts, extra=extra)
+
+
+def shard_of(passage_id: str, shards: int) -> int:
+    """Stable shard of a passage id (sha1, never `hash()`)."""
+    return int(hashlib.sha1(passage_id.encode("utf-8")).hexdigest()[:8], 16) % shards
+
+
+def passage_embeddings(retriever_dir: Path, passages_dir: Path, shard: int, config: EmbeddingConfig, out: Path) -> Summary:
+    """Embed one shard of the passages: `embeddings.npy` (n, d) float32 + `ids.txt` in the same order."""
+    from relik_ml.retriever.encoder import Retriever
+
+    passages = [p for p in load_passages(passages_dir) if shard_of(p.id, config.shards) == shard]
+    model = Retriever.from_pretrained(retriever_dir)
+    embeddings = model.encode_passages(passages, config.batch_size, show_progress=len(passages) > 10_000)
+    with atomic_directory(out) as tmp:
+        np.save(tmp / EMBEDDINGS_FILE, embeddings)
+        (tmp / IDS_FILE).write_text("".join(f"{p.id}\n" for p in passages), encoding="utf-8")
+        counts = {"passages": len(passages), "dim": int(embeddings.shape[1]) if len(passages) else 0, "shard": shard}
+        write_manifest(tmp, artifact="passage_embeddings", config=config, counts=counts)
+    return Summary("passage_embeddings", out, counts)
+
+
+def load_embeddings(directories: Sequence[Path]) -> tuple[np.ndarray, list[str]]:
+    """Concatenate embedding shards: (n, d) float32 and their ids."""
+    arrays, ids = [], []
+    for directory in directories:
+        arrays.append(np.load(directory / EMBEDDINGS_FILE, allow_pickle=False))
+        ids.extend((directory / IDS_FILE).read_text(encoding="utf-8").splitlines())
+    return np.ascontiguousarray(np.concatenate(arrays).astype(np.float32)), ids
+
+
+def passage_index(embedding_dirs: Sequence[Path], config: IndexConfig, out: Path) -> Summary:
+    """Build the FAISS index over all embedding shards (recall vs exact measured at build time)."""
+    embeddings, ids = load_embeddings(embedding_dirs)
+    index = PassageIndex.build(embeddings, ids, config)
+    index.save(out)
+    counts = {"vectors": len(index), "dim": index.dim}
+    return Summary("passage_index", out, counts, extra={"build_recall": index.build_recall})
+
+
+def candidates(
+    retriever_dir: Path, index_dir: Path, windows: Mapping[str, Path], config: CandidatesConfig, out: Path
+) -> Summary:
+    """Top-K passage ids per window for each split: `<split>.candidates.jsonl`."""
+    from relik_ml.retriever.encoder import Retriever
+
+    model = Retriever.from_pretrained(retriever_dir)
+    index = PassageIndex.load(index_dir)
+    counts = {}
+    with atomic_directory(out) as tmp:
+        for split, directory in windows.items():
+            split_windows = load_windows([directory])
+            queries = model.encode_windows(split_windows, config.batch_size)
+            scores, ids = index.search(queries, min(config.top_k, len(index))) if split_windows else ([], [])
+            rows = (
+                {"window_id": w.id, "candidates": [[i, round(float(s), 5)] for i, s in zip(row_ids, row_scores) if i]}
+                for w, row_ids, row_scores in zip(split_windows, ids, scores)
+            )
+            counts[split] = write_jsonl(tmp / f"{split}{CANDIDATES_SUFFIX}", rows)
+        write_manifest(tmp, artifact="candidates", config=config, counts=counts)
+    return Summary("candidates", out, counts)
