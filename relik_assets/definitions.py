@@ -1,8 +1,10 @@
 """The composition root: the whole system in one place.
 
-raw inputs -> KB texts (kb) -> windows (windows) -> retrieval -> reading -> evaluation,
-with resources for params, DVC and the compute device. `defs` is what `dagster dev` and
-`dagster definitions validate` load; `build_definitions` lets tests point it at their own params.
+raw inputs -> kb (KB texts, backbones) -> windows -> retrieval (retriever, embeddings, index)
+-> reading (candidates, reader) -> evaluation (report, gate, promoted model). Every asset is a row
+of the stage table in `relik_ml.stages`; this file adds the checks that guard each one, the
+resources, and the automation. `defs` is what `dagster dev` and `dagster definitions validate`
+load; `build_definitions` lets tests point it at their own params.
 """
 from __future__ import annotations
 
@@ -11,31 +13,57 @@ from pathlib import Path
 
 import dagster as dg
 
-from relik_ml.config import load_params
+from relik_ml.config import Params, load_params
+from relik_ml.stages import STAGES
+from relik_ml.stages.linking import shard_keys
 
-from relik_assets.assets.backbones import backbones
-from relik_assets.assets.kb import build_kb_assets
 from relik_assets.assets.raw import build_raw_assets
-from relik_assets.assets.windows import build_window_assets
-from relik_assets.partitions import build_layout
+from relik_assets.assets.stages import StageChecks, stage_asset
+from relik_assets.checks import integrity, quality
 from relik_assets.resources import DeviceResource, DvcResource, ProjectResource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PARAMS = PROJECT_ROOT / "params.yaml"
 
+PASSAGES = StageChecks(((quality.PASSAGES_CHECK, True, "GX passages suite"),),
+                       lambda _p, out: quality.passages_check(out))
+MODEL = StageChecks(((integrity.MODEL_CHECK, True, "weights load and are finite"),),
+                    lambda _p, out: integrity.model_check(out))
+
+CHECKS: dict[str, StageChecks] = {
+    "entity_passages": PASSAGES,
+    "relation_passages": PASSAGES,
+    "damuel_passages": PASSAGES,
+    "pretraining_windows": StageChecks(((quality.WINDOWS_CHECK, True, "GX windows suite"),),
+                                       lambda _p, out: quality.windows_check(out)),
+    "task_windows": StageChecks(
+        ((quality.DOCUMENTS_CHECK, True, "GX documents suite"), (quality.WINDOWS_CHECK, True, "GX windows suite"),
+         (quality.KB_COVERAGE_CHECK, False, "gold labels found in the KB")),
+        lambda p, out: quality.task_windows_checks(out, p.artifact_dir("entity_passages")),
+    ),
+    "el/retriever_pretrained": MODEL,
+    "el/retriever": MODEL,
+    "el/reader": MODEL,
+    "el/passage_embeddings": StageChecks(((integrity.EMBEDDINGS_CHECK, True, "finite, one row per passage"),),
+                                         lambda _p, out: integrity.embeddings_check(out)),
+    "el/passage_index": StageChecks(
+        ((integrity.INDEX_CHECK, True, "size equals passages; self-retrieval"),),
+        lambda p, out: integrity.index_check(out, p.artifact_dir("entity_passages"),
+                                             [p.artifact_dir("el/passage_embeddings", k) for k in shard_keys(p)]),
+    ),
+}
+
+
+def build_assets(params: Params) -> list:
+    return [*build_raw_assets(params), *(stage_asset(s, params, CHECKS.get(name, StageChecks()))
+                                         for name, s in STAGES.items())]
+
 
 def build_definitions(params_path: str | Path = DEFAULT_PARAMS, *, dvc_enabled: bool = True) -> dg.Definitions:
     """All assets, checks, jobs and resources for the params file at `params_path`."""
     params = load_params(params_path)
-    layout = build_layout(params)
-    assets = [
-        *build_raw_assets(layout),
-        *build_kb_assets(layout),
-        *build_window_assets(layout),
-        backbones,
-    ]
     return dg.Definitions(
-        assets=assets,
+        assets=build_assets(params),
         resources={
             "project": ProjectResource(params_path=str(Path(params_path).resolve())),
             "dvc": DvcResource(enabled=dvc_enabled, repo=str(params.root)),

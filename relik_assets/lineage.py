@@ -14,6 +14,9 @@ from pathlib import Path
 import dagster as dg
 
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 @dataclass(frozen=True)
 class Batch:
     keys: tuple[dg.AssetKey, ...]
@@ -56,7 +59,7 @@ def materialize_lineage(defs: dg.Definitions, instance: dg.DagsterInstance) -> l
             started = time.perf_counter()
             result = dg.materialize(
                 assets, instance=instance, resources=defs.resources, partition_key=partition,
-                selection=list(batch.keys), raise_on_error=False,
+                selection=list(batch.keys), raise_on_error=False, run_config=QUIET,
             )
             print(f"{'ok  ' if result.success else 'FAIL'} {time.perf_counter() - started:6.1f}s  {label}", flush=True)
             results.append(result)

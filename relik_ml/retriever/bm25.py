@@ -32,7 +32,9 @@ class BM25:
         for row, counts in enumerate(docs):
             for term, tf in counts.items():
                 postings[term].append((row, tf))
-        self.postings = {t: (np.array([r for r, _ in p]), np.array([f for _, f in p], np.float32)) for t, p in postings.items()}
+        self.postings = {  # term -> (rows (n,), term frequencies (n,))
+            t: (np.array([r for r, _ in p]), np.array([f for _, f in p], np.float32)) for t, p in postings.items()
+        }
 
     def idf(self, term: str) -> float:
         """Non-negative BM25 idf: log(1 + (N - df + 0.5) / (df + 0.5))."""

@@ -113,25 +113,28 @@ class Retriever(nn.Module):
         self, windows: Sequence[Window], batch_size: int = 64, show_progress: bool = False
     ) -> np.ndarray:
         """Embed windows in length-sorted batches: float32 (n, d) in the input order."""
-        return self._encode(windows, self.window_inputs, lambda w: len(w.text) + len(w.topic), batch_size, show_progress)
+        size = [len(w.text) + len(w.topic) for w in windows]
+        return self._encode(windows, self.window_inputs, size, batch_size, show_progress)
 
     def encode_passages(
         self, passages: Sequence[Passage], batch_size: int = 128, show_progress: bool = False
     ) -> np.ndarray:
         """Embed passages in length-sorted batches: float32 (n, d) in the input order."""
-        return self._encode(passages, self.passage_inputs, lambda p: len(p.title) + len(p.text), batch_size, show_progress)
+        size = [len(p.title) + len(p.text) for p in passages]
+        return self._encode(passages, self.passage_inputs, size, batch_size, show_progress)
 
     def _encode(
         self,
         items: Sequence[Item],
         tokenize: Callable[[Sequence[Item]], dict[str, torch.Tensor]],
-        length: Callable[[Item], int],
+        size: Sequence[int],
         batch_size: int,
         show_progress: bool,
     ) -> np.ndarray:
+        """Encode longest-first (character length), so each batch pads to similar lengths."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        order = sorted(range(len(items)), key=lambda i: length(items[i]), reverse=True)
+        order = sorted(range(len(items)), key=lambda i: size[i], reverse=True)
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         starts = range(0, len(order), batch_size)
         with self._inference():

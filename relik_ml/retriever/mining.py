@@ -17,7 +17,9 @@ def select_hard_negatives(retrieved: Sequence[str], gold: Collection[str], limit
     return tuple([pid for pid in retrieved if pid not in gold][:limit])
 
 
-def sample_windows(examples: Sequence[RetrieverExample], probability: float, rng: random.Random) -> list[RetrieverExample]:
+def sample_windows(
+    examples: Sequence[RetrieverExample], probability: float, rng: random.Random
+) -> list[RetrieverExample]:
     """Keep each example independently with the given probability."""
     if probability >= 1.0:
         return list(examples)

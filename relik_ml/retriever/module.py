@@ -28,6 +28,7 @@ class RetrieverModule(pl.LightningModule):
         self.retriever = retriever.train()  # HF models load in eval mode; dropout is part of training
         self.config = config
         self.passages = list(passages)
+        self._passage_ids = [p.id for p in self.passages]
         self._passage_embeddings: np.ndarray | None = None
         self._gold: list[tuple[str, ...]] = []
         self._retrieved: list[list[str]] = []
@@ -47,8 +48,7 @@ class RetrieverModule(pl.LightningModule):
 
     def validation_step(self, batch: list[RetrieverExample], batch_idx: int) -> None:
         queries = self.retriever.encode_windows([e.window for e in batch], self.config.encode_batch_size)  # (b, d)
-        ids = [p.id for p in self.passages]
-        self._retrieved.extend(top_k_ids(queries, self._passage_embeddings, ids, self.config.eval_k))
+        self._retrieved.extend(top_k_ids(queries, self._passage_embeddings, self._passage_ids, self.config.eval_k))
         self._gold.extend(e.gold_ids for e in batch)
 
     def on_validation_epoch_end(self) -> None:

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
+from relik_ml.errors import InputError
 from relik_ml.io import atomic_directory, write_manifest
 from relik_ml.retriever.callbacks import HardNegativeMiner
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
@@ -68,7 +69,7 @@ def train_retriever(
     train_examples, skipped = build_examples(train_windows, train_config.task, kb_ids)
     dev_examples, _ = build_examples(dev_windows, train_config.task, kb_ids)
     if not train_examples:
-        raise ValueError("no training window has a gold passage in the KB")
+        raise InputError("no training window has a gold passage in the KB", field="train_windows")
     retriever = Retriever.from_backbone(retriever_config)
     module = RetrieverModule(retriever, train_config, passages)
     data = RetrieverDataModule(retriever, train_examples, dev_examples, passages, train_config)
@@ -77,14 +78,13 @@ def train_retriever(
     initial = _validate(trainer, module, data, train_config) if dev_examples and resume_from is None else None
     trainer.fit(module, datamodule=data, ckpt_path=_resume_path(resume_from, checkpoint_dir), weights_only=True)
     _load_best_weights(module, checkpoint)
-    best = float(checkpoint.best_model_score) if dev_examples and checkpoint.best_model_score is not None else None
     summary = RetrieverTrainSummary(
         model_dir=output_dir,
         checkpoint_dir=checkpoint_dir,
         steps=trainer.global_step,
         epochs=trainer.current_epoch,
         initial_dev_recall=initial,
-        best_dev_recall=best,
+        best_dev_recall=None if checkpoint.best_model_score is None else float(checkpoint.best_model_score),
         monitor=train_config.monitor,
         train_examples=len(train_examples),
         skipped_train_windows=skipped,
@@ -119,7 +119,8 @@ def _trainer(
     loggers: Sequence[Any],
     accelerator: str,
 ) -> pl.Trainer:
-    callbacks: list[Callback] = [checkpoint, HardNegativeMiner(data.train_examples, data.passages, data.hard_negatives, config)]
+    miner = HardNegativeMiner(data.train_examples, data.passages, data.hard_negatives, config)
+    callbacks: list[Callback] = [checkpoint, miner]
     if has_dev and config.patience is not None:
         callbacks.append(EarlyStopping(monitor=config.monitor, mode="max", patience=config.patience))
     return pl.Trainer(
@@ -141,7 +142,9 @@ def _trainer(
     )
 
 
-def _validate(trainer: pl.Trainer, module: RetrieverModule, data: RetrieverDataModule, config: RetrieverTrainConfig) -> float:
+def _validate(
+    trainer: pl.Trainer, module: RetrieverModule, data: RetrieverDataModule, config: RetrieverTrainConfig
+) -> float:
     """Dev recall@eval_k of the untrained model (also logged, as the curve's starting point)."""
     (metrics,) = trainer.validate(module, datamodule=data, verbose=False)
     return float(metrics[config.monitor])

@@ -20,7 +20,8 @@ class _Module:
 
 
 def _trainer(**overrides):
-    base = dict(num_training_batches=20, should_stop=False, max_steps=1000, global_step=5, max_epochs=None, current_epoch=0)
+    base = dict(num_training_batches=20, should_stop=False, max_steps=1000, global_step=5)
+    base.update(max_epochs=None, current_epoch=0)
     return SimpleNamespace(**{**base, **overrides})
 
 

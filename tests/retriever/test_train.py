@@ -6,11 +6,13 @@ from dataclasses import replace
 import pytest
 import torch
 
+from relik_ml.errors import InputError
 from relik_ml.io import read_manifest
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.retriever.encoder import Retriever
 from relik_ml.retriever.evaluate import evaluate_retrieval
 from relik_ml.retriever.train import train_retriever
+from relik_ml.types import Passage
 
 TRAIN = RetrieverTrainConfig(
     learning_rate=2e-2,
@@ -66,3 +68,18 @@ def test_resume_continues_from_the_last_checkpoint(trained, toy_kb, toy_train_wi
     )
     assert resumed.steps == more.max_steps and resumed.initial_dev_recall is None
     assert Retriever.from_pretrained(out).encode_passages(toy_kb[:2]).shape == (2, 32)
+
+
+def test_without_dev_windows_the_last_model_is_kept(tiny_backbone_dir, toy_kb, toy_train_windows, tmp_path):
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir), max_query_tokens=16, max_passage_tokens=16)
+    quick = replace(TRAIN, max_steps=3)
+    summary = train_retriever(toy_train_windows, [], toy_kb, config, quick, tmp_path / "out", accelerator="cpu")
+    assert (summary.steps, summary.dev_examples) == (3, 0)
+    assert summary.best_dev_recall is None and summary.initial_dev_recall is None
+    assert Retriever.from_pretrained(summary.model_dir).config.max_query_tokens == 16
+
+
+def test_no_gold_in_the_kb_is_an_input_error(tiny_backbone_dir, toy_train_windows, tmp_path):
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir))
+    with pytest.raises(InputError, match="train_windows"):
+        train_retriever(toy_train_windows, [], [Passage("X", "x", "")], config, TRAIN, tmp_path / "out")

@@ -1,0 +1,63 @@
+"""The asset factory: one Dagster asset per row of `relik_ml.stages.STAGES`.
+
+Keys, groups, dependencies and partitions all come from the stage table, so the Dagster graph
+is the DVC graph. Checks are attached per stage by the composition root.
+"""
+# No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from relik_ml.config import Params
+from relik_ml.stages import Stage
+
+from relik_assets.resources import DvcResource, ProjectResource
+from relik_assets.stage import materialize_stage
+
+HEAVY_POOL = "heavy"
+CheckRunner = Callable[[Params, Path], Sequence[dg.AssetCheckResult]]
+
+
+@dataclass(frozen=True)
+class StageChecks:
+    """The checks a stage's asset reports: (name, blocking, description) specs and their runner."""
+
+    specs: tuple[tuple[str, bool, str], ...] = ()
+    run: CheckRunner = field(default=lambda _params, _dir: ())
+
+
+def asset_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(name.split("/"))
+
+
+def automation(stage: Stage) -> dg.AutomationCondition:
+    """Cheap derived data follows its inputs eagerly; training waits for a person or a job."""
+    blocked = dg.AutomationCondition.all_deps_blocking_checks_passed()
+    if stage.heavy:
+        return dg.AutomationCondition.on_missing() & blocked
+    return dg.AutomationCondition.eager() & blocked
+
+
+def stage_asset(stage: Stage, params: Params, checks: StageChecks = StageChecks()) -> dg.AssetsDefinition:
+    key = asset_key(stage.name)
+    partitions = dg.StaticPartitionsDefinition(stage.partitions(params)) if stage.partitions else None
+
+    @dg.asset(
+        key=key,
+        group_name=stage.group,
+        deps=[asset_key(u) for u in stage.upstream] + [dg.AssetKey(r) for r in stage.raw],
+        partitions_def=partitions,
+        code_version="1",
+        pool=HEAVY_POOL if stage.heavy else None,
+        automation_condition=automation(stage),
+        check_specs=[dg.AssetCheckSpec(n, asset=key, blocking=b, description=d) for n, b, d in checks.specs],
+        description=stage.description or None,
+        kinds={"python"},
+    )
+    def _asset(context: dg.AssetExecutionContext, project: ProjectResource, dvc: DvcResource):
+        params_now = project.load()
+        return materialize_stage(context, stage.name, params_now, dvc, lambda out: checks.run(params_now, out))
+
+    return _asset

@@ -1,0 +1,39 @@
+"""The annotation output schema (ARCHITECTURE.md): one JSON object per text."""
+from __future__ import annotations
+
+from typing import Any
+
+from relik_ml.types import Prediction, Span
+
+
+def to_json(prediction: Prediction) -> dict[str, Any]:
+    """`{"id", "text", "spans": [...], "triplets": [...]}` with character offsets into `text`."""
+    return {
+        "id": prediction.id,
+        "text": prediction.text,
+        "spans": [_span(span, score, prediction.text) for span, score in prediction.spans],
+        "triplets": [
+            {
+                "subject": _bounds(triplet.subject),
+                "relation": triplet.relation,
+                "object": _bounds(triplet.object),
+                "score": float(score),
+            }
+            for triplet, score in prediction.triplets
+        ],
+    }
+
+
+def _span(span: Span, score: float, text: str) -> dict[str, Any]:
+    return {
+        "start": span.start,
+        "end": span.end,
+        "text": text[span.start : span.end],
+        "label": span.label,
+        "title": span.title,
+        "score": float(score),
+    }
+
+
+def _bounds(span: Span) -> dict[str, int]:
+    return {"start": span.start, "end": span.end}

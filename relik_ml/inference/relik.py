@@ -1,0 +1,238 @@
+"""`Relik`: the user-facing façade over a self-contained model directory.
+
+texts → windows (`make_windows`) → retriever embeds windows in batches → index top-K candidates →
+reader inputs in token-budget batches → decode → windows merged per text (duplicates removed, the
+more probable link wins) → spans with character offsets into each text, KB id, title and score.
+Windows of all the texts of one call share the retriever and reader batches.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import overload
+
+import faiss
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from relik_ml.errors import InputError
+from relik_ml.inference import model_dir as names
+from relik_ml.inference.kb import KnowledgeBase
+from relik_ml.inference.model_dir import write_model_files
+from relik_ml.inference.reading import read_windows, split_long_windows
+from relik_ml.inference.settings import RelikSettings
+from relik_ml.io import atomic_directory, read_json
+from relik_ml.reader.artifact import load_reader, save_reader
+from relik_ml.reader.data import build_examples
+from relik_ml.reader.decoding import merge_windows
+from relik_ml.reader.modeling import RelikReaderModel
+from relik_ml.types import Candidate, Document, Passage, Prediction, Span, Window
+from relik_ml.windows import make_windows
+
+Mentions = Sequence[Sequence[tuple[int, int]]]
+
+
+class Relik:
+    """Retriever + index + reader behind one call: `Relik.from_pretrained(dir)("some text")`."""
+
+    def __init__(
+        self,
+        settings: RelikSettings,
+        *,
+        entities: KnowledgeBase | None = None,
+        relations: KnowledgeBase | None = None,
+        reader: tuple[RelikReaderModel, PreTrainedTokenizerBase] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.entities = entities
+        self.relations = relations
+        self.reader, self.tokenizer = reader if reader is not None else (None, None)
+        _check_parts(self)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, *, device: str = "cpu", threads: int | None = None) -> Relik:
+        """Load a model directory (see `relik_ml.inference.model_dir`); `threads` sets torch/FAISS threads."""
+        directory = Path(directory)
+        if threads is not None:
+            torch.set_num_threads(threads)
+            faiss.omp_set_num_threads(threads)
+        settings_path = directory / names.SETTINGS_FILE
+        settings = RelikSettings.from_json(read_json(settings_path), path=settings_path)
+        entities = relations = reader = None
+        if (directory / settings.kb).exists():
+            entities = KnowledgeBase.load(
+                directory / settings.kb, directory / names.RETRIEVER_DIR, directory / names.INDEX_DIR, device
+            )
+        if settings.relations:
+            relations = KnowledgeBase.load(
+                directory / settings.relations,
+                directory / names.RELATION_RETRIEVER_DIR,
+                directory / names.RELATION_INDEX_DIR,
+                device,
+            )
+        if (directory / names.READER_DIR).is_dir():
+            model, tokenizer = load_reader(directory / names.READER_DIR)
+            reader = (model.to(device).eval(), tokenizer)
+        return cls(settings, entities=entities, relations=relations, reader=reader)
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write every component and `relik.json` into `directory` atomically; returns it."""
+        settings = self.settings.overridden(
+            kb=names.PASSAGES_FILE, relations=names.RELATIONS_FILE if self.relations else None
+        )
+        with atomic_directory(directory) as tmp:
+            if self.entities is not None:
+                self.entities.save(tmp / names.PASSAGES_FILE, tmp / names.RETRIEVER_DIR, tmp / names.INDEX_DIR)
+            if self.relations is not None:
+                self.relations.save(
+                    tmp / names.RELATIONS_FILE, tmp / names.RELATION_RETRIEVER_DIR, tmp / names.RELATION_INDEX_DIR
+                )
+            if self.reader is not None:
+                save_reader(self.reader, self.tokenizer, tmp / names.READER_DIR)
+            write_model_files(tmp, settings)
+        return Path(directory)
+
+    @overload
+    def __call__(self, texts: str, **options) -> Prediction: ...
+
+    @overload
+    def __call__(self, texts: Sequence[str], **options) -> list[Prediction]: ...
+
+    def __call__(
+        self,
+        texts: str | Sequence[str],
+        *,
+        top_k: int | None = None,
+        window_size: int | None = None,
+        stride: int | None = None,
+        batch_size: int | None = None,
+        candidates: Sequence[Sequence[str]] | None = None,
+        mentions: Mentions | None = None,
+        progress: bool = False,
+    ) -> Prediction | list[Prediction]:
+        """Annotate one text (→ a `Prediction`) or many (→ a list, ids "0", "1", …).
+
+        `candidates`: KB ids per text, given to every window of that text instead of retrieval.
+        `mentions`: (start, end) character spans per text; the reader links (and relates) these
+        instead of predicting spans (entity disambiguation).
+        """
+        if self.reader is None:
+            raise InputError("this model directory has no reader/ (retriever only): use retrieve()", field="reader")
+        single = isinstance(texts, str)
+        documents = _documents([texts] if single else list(texts), mentions)
+        settings = self.settings.overridden(top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size)
+        windows = self._windows(documents, settings, only_with_mentions=mentions is not None)
+        examples = build_examples(
+            windows,
+            self._entity_candidates(windows, documents, candidates, settings, progress),
+            relation_candidates=self._relation_candidates(windows, settings, progress),
+            k=settings.top_k,
+            k_relations=settings.relation_top_k,
+        )
+        budget = settings.batch_size * self.reader.config.max_input_tokens
+        read = read_windows(
+            self.reader, self.tokenizer, examples, max_tokens=budget, given_mentions=mentions is not None,
+            progress=progress,
+        )
+        predictions = _merge(documents, windows, read)
+        return predictions[0] if single else predictions
+
+    def retrieve(
+        self, windows: Sequence[Window], *, top_k: int | None = None, batch_size: int | None = None,
+        relations: bool = False, progress: bool = False,
+    ) -> list[list[Candidate]]:
+        """Top-k entity (or, with `relations`, relation) candidates per window, best first."""
+        kb = self.relations if relations else self.entities
+        if kb is None:
+            raise InputError("this model directory has no such KB", field="relations" if relations else "kb")
+        settings = self.settings.overridden(top_k=top_k, batch_size=batch_size)
+        k = settings.relation_top_k if relations and top_k is None else settings.top_k
+        return kb.rank(windows, k, settings.batch_size, progress)
+
+    def _windows(self, documents: list[Document], settings: RelikSettings, only_with_mentions: bool) -> list[Window]:
+        """Windows of every document, long ones split to fit the reader, mention-less ones dropped if asked."""
+        windows = [w for doc in documents for w in make_windows(doc, settings.window_config)[0]]
+        windows = split_long_windows(windows, self.tokenizer, self.reader.config.max_input_tokens // 2)
+        return [w for w in windows if w.spans] if only_with_mentions else windows
+
+    def _entity_candidates(
+        self, windows: list[Window], documents: list[Document], given: Sequence[Sequence[str]] | None,
+        settings: RelikSettings, progress: bool,
+    ) -> dict[str, list[Passage]]:
+        if not self.reader.config.has_entities:
+            return {}
+        if given is not None:
+            rows = _per_text(given, documents, "candidates")
+            per_doc = {doc.id: self.entities.lookup(list(ids), "candidates") for doc, ids in zip(documents, rows)}
+            return {w.id: per_doc[w.doc_id] for w in windows}
+        ranked = self.entities.rank(windows, settings.top_k, settings.batch_size, progress)
+        return {w.id: [self.entities.passages[c.passage_id] for c in row] for w, row in zip(windows, ranked)}
+
+    def _relation_candidates(
+        self, windows: list[Window], settings: RelikSettings, progress: bool
+    ) -> dict[str, list[Passage]]:
+        if not self.reader.config.has_relations:
+            return {}
+        ranked = self.relations.rank(windows, settings.relation_top_k, settings.batch_size, progress)
+        return {w.id: [self.relations.passages[c.passage_id] for c in row] for w, row in zip(windows, ranked)}
+
+
+def _check_parts(relik: Relik) -> None:
+    """Raise `InputError` when the components do not fit together."""
+    config = relik.reader.config if relik.reader is not None else None
+    if relik.entities is None or not relik.entities.searchable:
+        if config is None or config.has_entities:
+            raise InputError("an entity retriever/, index/ and passages are required", field="kb")
+    if config is None:
+        return
+    if config.task != relik.settings.task:
+        raise InputError(f"reader task {config.task!r} differs from relik.json task {relik.settings.task!r}", field="task")
+    if config.has_relations:
+        if relik.relations is None:
+            raise InputError("an RE / cIE reader needs relation passages", field="relations")
+        if not relik.relations.searchable and len(relik.relations.passages) > relik.settings.relation_top_k:
+            raise InputError(
+                f"{len(relik.relations.passages)} relations exceed relation_top_k={relik.settings.relation_top_k} "
+                "and there is no relation index", field="relations",
+            )
+
+
+def _per_text(values: Sequence, documents: list[Document], field: str) -> Sequence:
+    if isinstance(values, (str, bytes)) or len(values) != len(documents):
+        raise InputError(f"expected one list per text ({len(documents)})", field=field)
+    return values
+
+
+def _documents(texts: list, mentions: Mentions | None) -> list[Document]:
+    """One `Document` per text (id = position); given mentions become NME spans to link."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(f"text {i} is a {type(text).__name__}, not a string", field="text")
+    spans = _per_text(mentions, [None] * len(texts), "mentions") if mentions is not None else [()] * len(texts)
+    return [Document(str(i), text, _mention_spans(text, given)) for i, (text, given) in enumerate(zip(texts, spans))]
+
+
+def _mention_spans(text: str, mentions: Sequence[tuple[int, int]]) -> tuple[Span, ...]:
+    spans = []
+    for pair in mentions:
+        try:
+            start, end = (int(x) for x in pair)
+        except (TypeError, ValueError):
+            raise InputError(f"expected a (start, end) pair, got {pair!r}", field="mentions") from None
+        if not 0 <= start < end <= len(text):
+            raise InputError(f"span ({start}, {end}) outside a text of {len(text)} characters", field="mentions")
+        spans.append(Span(start, end))
+    return tuple(sorted(set(spans), key=lambda s: (s.start, s.end)))
+
+
+def _merge(documents: list[Document], windows: list[Window], read: list[Prediction]) -> list[Prediction]:
+    """Document-level predictions from the window predictions (same order as `windows`)."""
+    by_doc: dict[str, list[tuple[Window, Prediction]]] = {doc.id: [] for doc in documents}
+    for window, prediction in zip(windows, read, strict=True):
+        by_doc[window.doc_id].append((window, prediction))
+    return [
+        merge_windows(
+            [p for _, p in by_doc[doc.id]], [w.start for w, _ in by_doc[doc.id]], doc_id=doc.id, doc_text=doc.text
+        )
+        for doc in documents
+    ]

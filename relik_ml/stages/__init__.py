@@ -1,0 +1,45 @@
+"""The stage table: for each artifact, its group, partitions, upstream, inputs, config and builder.
+
+`relik-ml run <stage>` (what DVC calls), the Dagster assets and the `dvc.yaml` renderer all read
+this table, so the three graphs cannot drift apart.
+"""
+from __future__ import annotations
+
+from relik_ml.config import Params
+from relik_ml.stages import data, linking
+from relik_ml.stages.core import Stage, StageCall
+from relik_ml.stages.data import languages, split_task_key, task_split_keys
+
+STAGES: dict[str, Stage] = {
+    stage.name: stage
+    for stage in (
+        Stage("backbones", "kb", ("backbones",), data.backbones_call, heavy=True),
+        Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call, raw=("raw_kilt",)),
+        Stage("relation_passages", "kb", ("relation_passages",), data.relation_passages_call,
+              raw=("raw_wikidata_properties",)),
+        Stage("damuel_passages", "kb", ("damuel_passages",), data.damuel_passages_call, raw=("raw_damuel",),
+              partitions=languages),
+        Stage("pretraining_windows", "windows", ("pretraining_windows",), data.pretraining_windows_call,
+              raw=("raw_kilt",)),
+        Stage("task_windows", "windows", ("task_windows",), data.task_windows_call, upstream=("entity_passages",),
+              raw=("raw_task_datasets",), partitions=task_split_keys),
+        *linking.STAGES,
+    )
+}
+
+
+def stage_call(name: str, params: Params, partition: str | None = None) -> StageCall:
+    """The concrete call of stage `name` (and `partition`, for partitioned stages)."""
+    if name not in STAGES:
+        raise KeyError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
+    stage = STAGES[name]
+    if stage.partitions is not None:
+        keys = stage.partitions(params)
+        if partition not in keys:
+            raise KeyError(f"stage {name!r} needs --partition, one of: {', '.join(keys)}")
+    elif partition is not None:
+        raise KeyError(f"stage {name!r} is not partitioned")
+    return stage.call(params, partition)
+
+
+__all__ = ["STAGES", "Stage", "StageCall", "languages", "split_task_key", "stage_call", "task_split_keys"]

@@ -1,0 +1,167 @@
+"""Stage calls of the entity-linking branch (`el/` prefix): retrieval, reading, evaluation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relik_ml.config import Params, build_section
+from relik_ml.index import IndexConfig
+from relik_ml.pipeline import reading, retrieval
+from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.stages.core import Stage, StageCall
+from relik_ml.tracking import TrackingConfig
+
+PREFIX = "el"
+
+
+@dataclass(frozen=True)
+class TaskSplits:
+    """Which task-window partitions a branch trains, selects and reports on."""
+
+    dataset: str = "aida"  # a raw.datasets name
+    train_split: str = "train"  # training split
+    dev_split: str = "testa"  # model selection split
+    eval_splits: tuple[str, ...] = ("testa",)  # splits in the evaluation reports
+
+    def key(self, split: str) -> str:
+        return f"{self.dataset}-{split}"
+
+
+def _section(params: Params, *path: str) -> dict[str, Any]:
+    section: Any = params.sections
+    for key in path:
+        section = (section or {}).get(key, {})
+    return dict(section or {})
+
+
+def splits(params: Params) -> TaskSplits:
+    section = {k: v for k, v in _section(params, PREFIX).items() if k in TaskSplits.__dataclass_fields__}
+    return build_section(TaskSplits, section, name=PREFIX, source=params.root / "params.yaml")
+
+
+def tracking(params: Params) -> TrackingConfig:
+    return build_section(TrackingConfig, _section(params, "tracking"), name="tracking", source=params.root / "params.yaml")
+
+
+def _typed(cls: type, params: Params, *path: str) -> Any:
+    return build_section(cls, _section(params, *path), name=".".join(path), source=params.root / "params.yaml")
+
+
+def _windows_dir(params: Params, split: str) -> Path:
+    return params.artifact_dir("task_windows", splits(params).key(split))
+
+
+def _artifact(params: Params, name: str) -> Path:
+    return params.artifact_dir(f"{PREFIX}/{name}")
+
+
+def _retriever_call(params: Params, name: str, backbone: str | Path, train_dirs: list[Path], extra: dict[str, Path]) -> StageCall:
+    model = _typed(RetrieverConfig, params, PREFIX, name, "model")
+    train = _typed(RetrieverTrainConfig, params, PREFIX, name, "train")
+    task = splits(params)
+    dev_dirs = [_windows_dir(params, task.dev_split)]
+    passages, out = params.artifact_dir("entity_passages"), _artifact(params, name)
+    inputs = {**extra, "passages": passages, **{f"train{i}": d for i, d in enumerate(train_dirs)},
+              **{f"dev{i}": d for i, d in enumerate(dev_dirs)}}
+    config = {"backbone": str(backbone), "model": model, "train": train}
+    return StageCall(
+        f"{PREFIX}/{name}", None, out, config, inputs,
+        lambda: retrieval.retriever(f"{PREFIX}/{name}", backbone, train_dirs, dev_dirs, passages, model, train,
+                                    tracking(params), params.root, out),
+    )
+
+
+def retriever_pretrained_call(params: Params, _: str | None) -> StageCall:
+    backbone = str(_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
+    windows = params.artifact_dir("pretraining_windows")
+    return _retriever_call(params, "retriever_pretrained", backbone, [windows], {"backbones": params.artifact_dir("backbones")})
+
+
+def retriever_call(params: Params, _: str | None) -> StageCall:
+    pretrained = _artifact(params, "retriever_pretrained")
+    train_dirs = [_windows_dir(params, splits(params).train_split)]
+    return _retriever_call(params, "retriever", pretrained, train_dirs, {"retriever_pretrained": pretrained})
+
+
+def shard_keys(params: Params) -> list[str]:
+    shards = _typed(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings").shards
+    return [f"shard-{i}" for i in range(shards)]
+
+
+def passage_embeddings_call(params: Params, shard: str | None) -> StageCall:
+    assert shard is not None, "passage_embeddings is partitioned by shard"
+    config = _typed(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings")
+    model, passages = _artifact(params, "retriever"), params.artifact_dir("entity_passages")
+    out = params.artifact_dir(f"{PREFIX}/passage_embeddings", shard)
+    number = int(shard.removeprefix("shard-"))
+    return StageCall(
+        f"{PREFIX}/passage_embeddings", shard, out, config, {"retriever": model, "passages": passages},
+        lambda: retrieval.passage_embeddings(model, passages, number, config, out),
+    )
+
+
+def passage_index_call(params: Params, _: str | None) -> StageCall:
+    config = _typed(IndexConfig, params, PREFIX, "passage_index")
+    shards = [params.artifact_dir(f"{PREFIX}/passage_embeddings", key) for key in shard_keys(params)]
+    out = _artifact(params, "passage_index")
+    return StageCall(
+        f"{PREFIX}/passage_index", None, out, config, {f"shard{i}": d for i, d in enumerate(shards)},
+        lambda: retrieval.passage_index(shards, config, out),
+    )
+
+
+def _all_splits(params: Params) -> list[str]:
+    task = splits(params)
+    return list(dict.fromkeys([task.train_split, task.dev_split, *task.eval_splits]))
+
+
+def candidates_call(params: Params, _: str | None) -> StageCall:
+    config = _typed(retrieval.CandidatesConfig, params, PREFIX, "candidates")
+    model, index = _artifact(params, "retriever"), _artifact(params, "passage_index")
+    windows = {split: _windows_dir(params, split) for split in _all_splits(params)}
+    out = _artifact(params, "candidates")
+    inputs = {"retriever": model, "index": index, **{f"windows_{s}": d for s, d in windows.items()}}
+    return StageCall(
+        f"{PREFIX}/candidates", None, out, config, inputs,
+        lambda: retrieval.candidates(model, index, windows, config, out),
+    )
+
+
+def reader_call(params: Params, _: str | None) -> StageCall:
+    from relik_ml.backbones import resolve_backbone
+
+    section = _section(params, PREFIX, "reader")
+    task = splits(params)
+    train_dirs, dev_dirs = [_windows_dir(params, task.train_split)], [_windows_dir(params, task.dev_split)]
+    candidates, passages = _artifact(params, "candidates"), params.artifact_dir("entity_passages")
+    out = _artifact(params, "reader")
+    config = {"backbone": section.get("backbone", "minilm-l6"), "model": section.get("model", {}),
+              "train": section.get("train", {})}
+    inputs = {"candidates": candidates, "passages": passages, "backbones": params.artifact_dir("backbones"),
+              "train": train_dirs[0], "dev": dev_dirs[0]}
+    return StageCall(
+        f"{PREFIX}/reader", None, out, config, inputs,
+        lambda: reading.reader(
+            f"{PREFIX}/reader", resolve_backbone(config["backbone"]), train_dirs, dev_dirs, candidates,
+            (task.train_split, task.dev_split), passages, config["model"], config["train"], tracking(params),
+            params.root, out,
+        ),
+    )
+
+
+STAGES = (
+    Stage(f"{PREFIX}/retriever_pretrained", "retrieval", (f"{PREFIX}.retriever_pretrained", "tracking"),
+          retriever_pretrained_call, upstream=("backbones", "pretraining_windows", "entity_passages", "task_windows"),
+          heavy=True),
+    Stage(f"{PREFIX}/retriever", "retrieval", (f"{PREFIX}.retriever", "tracking"), retriever_call,
+          upstream=(f"{PREFIX}/retriever_pretrained", "entity_passages", "task_windows"), heavy=True),
+    Stage(f"{PREFIX}/passage_embeddings", "retrieval", (f"{PREFIX}.passage_embeddings",), passage_embeddings_call,
+          upstream=(f"{PREFIX}/retriever", "entity_passages"), partitions=shard_keys, heavy=True),
+    Stage(f"{PREFIX}/passage_index", "retrieval", (f"{PREFIX}.passage_index",), passage_index_call,
+          upstream=(f"{PREFIX}/passage_embeddings",)),
+    Stage(f"{PREFIX}/candidates", "reading", (f"{PREFIX}.candidates",), candidates_call,
+          upstream=(f"{PREFIX}/retriever", f"{PREFIX}/passage_index", "task_windows")),
+    Stage(f"{PREFIX}/reader", "reading", (f"{PREFIX}.reader", "tracking"), reader_call,
+          upstream=(f"{PREFIX}/candidates", "entity_passages", "backbones", "task_windows"), heavy=True),
+)
