@@ -72,7 +72,7 @@ def build_shared_kb(data: Path) -> SharedKB:
     aida = read_aida(data)
     titles = {"aida": gold_titles(aida)}
     for name, (fmt, paths) in TITLE_SETS.items():
-        titles[name] = gold_titles(read_documents(fmt, [data / p for p in paths]))
+        titles[name] = gold_titles([d for p in paths for d in read_documents(fmt, data / p)])
     passages = union_passages([*nel, *rebel], set().union(*titles.values()))
     counts = Counter({"nel-kb-abstracts": len(nel), "rebel-abstracts": len(rebel)})
     counts.update({f"{name}-titles": len(t) for name, t in titles.items()})

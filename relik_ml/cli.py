@@ -1,4 +1,4 @@
-"""`relik-ml`: run a lineage stage (what DVC calls), data statistics, dvc.yaml rendering.
+"""`relik-ml`: run a lineage stage (what DVC calls), data statistics, dvc.yaml rendering, annotate, evaluate.
 
 Heavy modules are imported inside the commands that need them, so `relik-ml --help` is instant.
 Bad input exits with status 2 and one line naming the file, line and field.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from relik_ml.errors import InputError
@@ -36,6 +36,19 @@ def _data_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate(args: argparse.Namespace) -> int:
+    from relik_ml.config import load_params
+    from relik_ml.pipeline.evaluation import read_decision
+    from relik_ml.stages.closure import run_closure
+
+    params = load_params(args.params)
+    target = f"{args.task}/evaluation_report"
+    run_closure([target], params, log=lambda line: print(line, file=sys.stderr))
+    decision = read_decision(params.artifact_dir(target))
+    print(json.dumps({"task": args.task, **decision.to_json()}))
+    return 0 if decision.passed else 1
+
+
 def _dvc_yaml(args: argparse.Namespace) -> int:
     from relik_ml.config import load_params
     from relik_ml.dvc_yaml import render_dvc_yaml
@@ -46,6 +59,70 @@ def _dvc_yaml(args: argparse.Namespace) -> int:
         (params.root / "dvc.yaml").write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+ANNOTATE_CHUNK = 256  # texts per model call when annotating a JSON lines file
+
+
+def _annotate(args: argparse.Namespace) -> int:
+    from relik_ml.inference import Relik, to_json
+
+    if (args.text is None) == (args.input is None):
+        raise InputError("give either a TEXT or --input FILE.jsonl", field="input")
+    relik = Relik.from_pretrained(args.model, threads=args.threads)
+    output = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for chunk in _annotate_chunks(args):
+            ids, texts = zip(*chunk)
+            for doc_id, prediction in zip(ids, relik(list(texts), top_k=args.top_k)):
+                output.write(json.dumps({**to_json(prediction), "id": doc_id}, ensure_ascii=False) + "\n")
+    finally:
+        if output is not sys.stdout:
+            output.close()
+    return 0
+
+
+def _annotate_chunks(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
+    """Lists of (id, text): the TEXT argument, or the `--input` records in chunks."""
+    from relik_ml.io import iter_jsonl
+
+    if args.text is not None:
+        yield [("0", args.text)]
+        return
+    chunk: list[tuple[str, str]] = []
+    for index, (number, obj) in enumerate(iter_jsonl(Path(args.input))):
+        if not isinstance(obj.get("text"), str):
+            raise InputError("expected a string", path=args.input, line=number, field="text")
+        chunk.append((str(obj.get("id", index)), obj["text"]))
+        if len(chunk) == ANNOTATE_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from relik_ml.evaluation.evaluate import evaluate_model, evaluate_retriever
+    from relik_ml.evaluation.report import markdown, write_report
+    from relik_ml.formats import read_documents
+    from relik_ml.inference import Relik
+
+    try:
+        documents = read_documents(args.format, args.paths)
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(str(exc), field="format") from None
+    relik = Relik.from_pretrained(args.model)
+    name = f"{args.format}:{Path(args.paths[0]).stem}"
+    if relik.reader is None:
+        results = [evaluate_retriever(relik, documents, dataset_name=name)]
+    else:
+        results = [evaluate_model(relik, documents, dataset_name=name, top_k=k) for k in args.top_k or [None]]
+    if args.output_dir:
+        write_report(args.output_dir, results, title=f"Evaluation of {args.model}")
+    print(json.dumps(results, indent=2) if args.json else markdown(results, f"Evaluation of {args.model}"))
     return 0
 
 
@@ -68,10 +145,33 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_data_stats)
 
+    gate = commands.add_parser("gate", help="build the evaluation report (and what it needs); exit 1 if the gate fails")
+    gate.add_argument("--task", default="el", help="task branch whose gate to check")
+    gate.add_argument("--params", default="params.yaml")
+    gate.set_defaults(handler=_gate)
+
     dvc = commands.add_parser("dvc-yaml", help="render dvc.yaml from the stage table and params.yaml")
     dvc.add_argument("--params", default="params.yaml")
     dvc.add_argument("--write", action="store_true", help="write dvc.yaml beside params.yaml")
     dvc.set_defaults(handler=_dvc_yaml)
+
+    annotate = commands.add_parser("annotate", help="annotate texts with a model directory (JSON lines out)")
+    annotate.add_argument("text", nargs="?", default=None, help="one text to annotate (or use --input)")
+    annotate.add_argument("--model", required=True, help="model directory (Relik.from_pretrained)")
+    annotate.add_argument("--input", default=None, help="JSON lines of objects with \"text\" and optional \"id\"")
+    annotate.add_argument("--output", default=None, help="output JSON lines file (default: stdout)")
+    annotate.add_argument("--top-k", type=int, default=None, help="candidates per window (default: relik.json)")
+    annotate.add_argument("--threads", type=int, default=None, help="torch / FAISS CPU threads")
+    annotate.set_defaults(handler=_annotate)
+
+    evaluate = commands.add_parser("evaluate", help="score a model directory on gold documents")
+    evaluate.add_argument("paths", nargs="+", help="dataset files (read with --format)")
+    evaluate.add_argument("--model", required=True, help="model directory (recall@k when it has no reader)")
+    evaluate.add_argument("--format", required=True, help="document format (see relik_ml.formats)")
+    evaluate.add_argument("--top-k", type=int, nargs="+", default=None, help="one evaluation per K")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
+    evaluate.add_argument("--output-dir", default=None, help="also write report.json, report.md and plots here")
+    evaluate.set_defaults(handler=_evaluate)
     return parser
 
 

@@ -34,7 +34,8 @@ def _stage_entry(stage: Stage, params: Params) -> dict[str, Any]:
         if deps:
             entry["deps"] = deps
         entry["params"] = list(stage.params)
-        entry["outs"] = [_relative(call.out, root)]
+        out = _relative(call.out, root)
+        entry["outs"] = [{out: {"persist": True}} if stage.persist else out]
         return entry
     items = {}
     for key in stage.partitions(params):
@@ -63,7 +64,8 @@ def stage_graph(dvc_yaml: dict[str, Any]) -> dict[str, set[str]]:
     outs = {}
     for name, entry in dvc_yaml["stages"].items():
         body = entry.get("do", entry)
-        outs[name] = body["outs"][0].split("/${key}")[0]
+        out = body["outs"][0]
+        outs[name] = (next(iter(out)) if isinstance(out, dict) else out).split("/${key}")[0]
     graph = {}
     for name, entry in dvc_yaml["stages"].items():
         deps = entry.get("do", entry).get("deps", [])

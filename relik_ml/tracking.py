@@ -27,6 +27,11 @@ class TrackedRun:
     run_id: str | None
     run_dir: str | None
 
+    def log_model(self, directory: Path, name: str) -> None:
+        """Record the trained model directory as a W&B model artifact (stored locally when offline)."""
+        for logger in self.loggers:
+            logger.experiment.log_artifact(str(directory), name=name.replace("/", "-"), type="model")
+
     def finish(self) -> None:
         for logger in self.loggers:
             experiment = getattr(logger, "experiment", None)
@@ -45,7 +50,7 @@ def start_run(config: TrackingConfig, name: str, root: Path, params: dict[str, A
     os.environ.setdefault("WANDB_SILENT", "true")
     logger = WandbLogger(
         project=config.project, name=name, save_dir=str(root), offline=config.mode == "offline",
-        config=params or {}, log_model=True, job_type=name,
+        config=params or {}, log_model=config.mode == "online", job_type=name,
     )
     experiment = logger.experiment
     return TrackedRun((logger,), experiment.id, str(Path(experiment.dir).parent))

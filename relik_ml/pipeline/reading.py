@@ -49,6 +49,7 @@ def reader(
     run = start_run(tracking, name, root, {"model": model_config, "train": asdict(train_cfg)})
     try:
         result = train_reader(examples[0], examples[1], config, train_cfg, out, loggers=run.loggers)
+        run.log_model(out, name)
     finally:
         run.finish()
     counts = {"train_windows": result.train_windows, "dev_windows": result.dev_windows, "steps": result.steps}

@@ -54,6 +54,7 @@ def retriever(
             train_windows, dev_windows, passages, replace(model, backbone=str(backbone)), train, out,
             loggers=run.loggers, work_dir=root / ".work" / name,
         )
+        run.log_model(out, name)
     finally:
         run.finish()
     counts = {"train_examples": result.train_examples, "dev_examples": result.dev_examples,

@@ -35,3 +35,4 @@ class Stage:
     partitions: Callable[[Params], list[str]] | None = None  # partition keys, when partitioned
     heavy: bool = False  # training/embedding: runs in the concurrency pool for heavy steps
     description: str = ""  # one line shown in the lineage UI
+    persist: bool = False  # DVC keeps the old output while the stage runs (a failed gate keeps the promoted model)

@@ -7,7 +7,8 @@ from typing import Any
 
 from relik_ml.config import Params, build_section
 from relik_ml.index import IndexConfig
-from relik_ml.pipeline import reading, retrieval
+from relik_ml.evaluation.promotion import GateConfig
+from relik_ml.pipeline import evaluation, reading, retrieval
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.stages.core import Stage, StageCall
 from relik_ml.tracking import TrackingConfig
@@ -150,6 +151,31 @@ def reader_call(params: Params, _: str | None) -> StageCall:
     )
 
 
+def _gate(params: Params) -> GateConfig:
+    return _typed(GateConfig, params, PREFIX, "evaluation_report", "gate")
+
+
+def evaluation_report_call(params: Params, _: str | None) -> StageCall:
+    task = splits(params)
+    components = {"retriever": _artifact(params, "retriever"), "index": _artifact(params, "passage_index"),
+                  "reader": _artifact(params, "reader"), "passages": params.artifact_dir("entity_passages")}
+    eval_dirs = {task.key(split): _windows_dir(params, split) for split in task.eval_splits}
+    settings = dict(_section(params, PREFIX, "evaluation_report").get("settings", {}))
+    gate, out = _gate(params), _artifact(params, "evaluation_report")
+    inputs = {**components, **{f"eval_{k}": d for k, d in eval_dirs.items()}}
+    return StageCall(
+        f"{PREFIX}/evaluation_report", None, out, {"settings": settings, "gate": gate}, inputs,
+        lambda: evaluation.evaluation_report(components, eval_dirs, settings, gate,
+                                             _artifact(params, "promoted_model"), out),
+    )
+
+
+def promoted_model_call(params: Params, _: str | None) -> StageCall:
+    report, gate, out = _artifact(params, "evaluation_report"), _gate(params), _artifact(params, "promoted_model")
+    return StageCall(f"{PREFIX}/promoted_model", None, out, gate, {"evaluation_report": report},
+                     lambda: evaluation.promoted_model(report, gate, out))
+
+
 STAGES = (
     Stage(f"{PREFIX}/retriever_pretrained", "retrieval", (f"{PREFIX}.retriever_pretrained", "tracking"),
           retriever_pretrained_call, upstream=("backbones", "pretraining_windows", "entity_passages", "task_windows"),
@@ -164,4 +190,12 @@ STAGES = (
           upstream=(f"{PREFIX}/retriever", f"{PREFIX}/passage_index", "task_windows")),
     Stage(f"{PREFIX}/reader", "reading", (f"{PREFIX}.reader", "tracking"), reader_call,
           upstream=(f"{PREFIX}/candidates", "entity_passages", "backbones", "task_windows"), heavy=True),
+    Stage(f"{PREFIX}/evaluation_report", "evaluation", (f"{PREFIX}.evaluation_report", f"{PREFIX}.eval_splits"),
+          evaluation_report_call,
+          upstream=(f"{PREFIX}/retriever", f"{PREFIX}/passage_index", f"{PREFIX}/reader", "entity_passages",
+                    "task_windows"),
+          description="Candidate model assembled and evaluated (InKB F1, MD F1, ED accuracy, AIT); gate decision."),
+    Stage(f"{PREFIX}/promoted_model", "evaluation", (f"{PREFIX}.evaluation_report.gate",), promoted_model_call,
+          upstream=(f"{PREFIX}/evaluation_report",), persist=True,
+          description="Self-contained model directory (Relik.from_pretrained), replaced only when the gate passes."),
 )

@@ -1,0 +1,80 @@
+"""Evaluation stages: the report on a freshly assembled candidate model, and gated promotion."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from relik_ml.errors import InputError
+from relik_ml.evaluation.promotion import GateConfig, GateDecision, decide
+from relik_ml.io import atomic_directory, read_json, write_json, write_manifest
+from relik_ml.pipeline.artifacts import load_documents
+from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
+
+MODEL_DIR = "model"  # the evaluated, self-contained candidate inside the report artifact
+REPORT_DIR = "report"
+GATE_FILE = "gate.json"
+RESULTS_FILE = "report.json"
+EVALUATION_FILE = "evaluation.json"  # the report results a promoted model was promoted with
+
+
+class GateFailed(RuntimeError):
+    """The candidate did not pass the gate: the promoted model was left as it was."""
+
+
+def promoted_results(promoted_dir: Path) -> list[dict[str, Any]] | None:
+    path = promoted_dir / EVALUATION_FILE
+    return read_json(path)["results"] if path.exists() else None
+
+
+def evaluation_report(
+    components: Mapping[str, Path],
+    eval_dirs: Mapping[str, Path],
+    settings: Mapping[str, Any],
+    gate: GateConfig,
+    promoted_dir: Path,
+    out: Path,
+) -> Summary:
+    """Assemble the candidate model, evaluate it on each split, and record the gate decision."""
+    from relik_ml.evaluation.evaluate import evaluate_model
+    from relik_ml.evaluation.report import write_report
+    from relik_ml.inference import Relik, assemble_model_dir
+
+    with atomic_directory(out) as tmp:
+        model = assemble_model_dir(
+            tmp / MODEL_DIR, retriever_dir=components["retriever"], index_dir=components["index"],
+            passages=components["passages"] / PASSAGES_FILE, reader_dir=components["reader"], settings=dict(settings),
+        )
+        relik = Relik.from_pretrained(model)
+        results = [evaluate_model(relik, load_documents(d), dataset_name=name) for name, d in eval_dirs.items()]
+        write_report(tmp / REPORT_DIR, results, title="Entity linking evaluation")
+        decision = decide(results, promoted_results(promoted_dir), gate)
+        write_json(tmp / GATE_FILE, {"gate": asdict(gate), **decision.to_json()})
+        counts = {"datasets": len(results), "gate_passed": int(decision.passed)}
+        write_manifest(tmp, artifact="evaluation_report", config={"settings": dict(settings), "gate": gate},
+                       counts=counts, extra={"results": results, "gate": decision.to_json()})
+    extra = {"gate_passed": decision.passed, "gated_f1": decision.f1 if decision.f1 is not None else -1.0,
+             "report": str(out / REPORT_DIR / "report.md")}
+    return Summary("evaluation_report", out, counts, extra=extra)
+
+
+def read_decision(report_dir: Path) -> GateDecision:
+    obj = read_json(report_dir / GATE_FILE)
+    return GateDecision(obj["passed"], obj["f1"], obj["promoted_f1"], tuple(obj["reasons"]))
+
+
+def promoted_model(report_dir: Path, gate: GateConfig, out: Path) -> Summary:
+    """Copy the evaluated candidate over the promoted model, only if it passes the gate now."""
+    if not (report_dir / MODEL_DIR).is_dir():
+        raise InputError("evaluation report has no model/ directory", path=report_dir)
+    results = read_json(report_dir / REPORT_DIR / RESULTS_FILE)["results"]
+    decision = decide(results, promoted_results(out), gate)
+    if not decision.passed:
+        raise GateFailed("gate failed, promoted model kept: " + "; ".join(decision.reasons))
+    with atomic_directory(out) as tmp:
+        shutil.copytree(report_dir / MODEL_DIR, tmp, dirs_exist_ok=True)
+        write_json(tmp / EVALUATION_FILE, {"results": results, "gate": decision.to_json()})
+    counts = {"promoted": 1}
+    return Summary("promoted_model", out, counts, extra={"gated_f1": decision.f1 or 0.0})

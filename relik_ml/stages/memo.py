@@ -1,0 +1,64 @@
+"""Skip unchanged work: a stamp per artifact records the config and input hashes that built it.
+
+`<data_root>/.stamps/<artifact>[@partition].json` holds the fingerprint (config + input content
+hashes), the output's content hash, and the summary counts. A stage is up to date when both the
+fingerprint and the output still match, so a tampered or restored output is rebuilt too.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from relik_ml.config import Params
+from relik_ml.io import MANIFEST, read_json, tree_sha256, write_json
+from relik_ml.pipeline import Summary
+from relik_ml.stages.core import StageCall
+
+STAMPS = ".stamps"
+
+
+def _normalised(config: Any) -> Any:
+    if is_dataclass(config) and not isinstance(config, type):
+        config = asdict(config)
+    return json.loads(json.dumps(config or {}, default=lambda o: asdict(o) if is_dataclass(o) else str(o)))
+
+
+def stamp_path(call: StageCall, params: Params) -> Path:
+    name = call.artifact.replace("/", "__") + (f"@{call.partition}" if call.partition else "")
+    return params.data_root / STAMPS / f"{name}.json"
+
+
+def fingerprint(call: StageCall) -> dict[str, Any]:
+    inputs = {name: tree_sha256(p) for name, p in call.inputs.items() if Path(p).exists()}
+    return {"config": _normalised(call.config), "inputs": inputs}
+
+
+def up_to_date(call: StageCall, params: Params) -> bool:
+    """True when the artifact is exactly what this config and these input contents produced last time."""
+    stamp = stamp_path(call, params)
+    if not stamp.exists() or not (call.out / MANIFEST).exists():
+        return False
+    recorded = read_json(stamp)
+    return recorded.get("fingerprint") == fingerprint(call) and recorded.get("output") == tree_sha256(call.out)
+
+
+def record(call: StageCall, params: Params, summary: Summary) -> str:
+    """Stamp a freshly built artifact; returns its content hash (the data version)."""
+    version = tree_sha256(call.out)
+    stamp = stamp_path(call, params)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    write_json(stamp, {"fingerprint": fingerprint(call), "output": version,
+                       "counts": summary.counts, "extra": _normalised(summary.extra)})
+    return version
+
+
+def run_memoized(call: StageCall, params: Params) -> tuple[Summary, str, bool]:
+    """Build the artifact unless up to date: (summary, content hash, reused)."""
+    if up_to_date(call, params):
+        stamp = read_json(stamp_path(call, params))
+        summary = Summary(call.artifact, call.out, stamp.get("counts", {}), extra=stamp.get("extra", {}))
+        return summary, stamp["output"], True
+    summary = call.build()
+    return summary, record(call, params, summary), False
