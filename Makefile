@@ -38,3 +38,6 @@ ui: install
 
 dvc-yaml: install
 	$(BIN)/relik-ml dvc-yaml --write
+
+gate: install
+	$(BIN)/relik-ml gate
