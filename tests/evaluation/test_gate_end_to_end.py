@@ -18,7 +18,8 @@ TINY = {
     "el": {
         "eval_splits": ["testa"],
         "retriever_pretrained": {"train": {"max_steps": 2, "batch_size": 8, "passages_per_batch": 32}},
-        "retriever": {"train": {"max_steps": 2, "max_epochs": 1, "batch_size": 8, "passages_per_batch": 32}},
+        "retriever": {"train": {"max_steps": 2, "max_epochs": 1, "batch_size": 8, "passages_per_batch": 32,
+                                "val_every_n_steps": 2}},
         "reader": {"train": {"max_steps": 2, "warmup_steps": 1, "val_check_interval": 2}},
     },
     "tracking": {"mode": "disabled"},
