@@ -1,7 +1,8 @@
 """Start `dagster dev` on 127.0.0.1 in its own process group and stop the whole group cleanly.
 
-`dagster dev` started as a plain background child ignores SIGTERM (STACK.md), so the server gets
-its own session and is stopped by signalling the group.
+`dagster dev` maps SIGTERM onto its SIGINT handler; started from a background job it inherits an
+ignored SIGINT and so ignores SIGTERM too (STACK.md). The child therefore gets the default
+dispositions back, runs in its own session, and is stopped by signalling it, then its group.
 """
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _default_interrupts() -> None:
+    """Runs in the child before exec: SIGINT/SIGTERM back to their defaults."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def start(port: int = 3000, host: str = "127.0.0.1", env: dict[str, str] | None = None) -> subprocess.Popen:
     """Launch the UI server in a new session (process group); returns the process."""
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(ROOT / "workspace.yaml")]
-    full_env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "dagster_home")), **(env or {})}
-    return subprocess.Popen(command, cwd=ROOT, env=full_env, start_new_session=True)
+    home = os.environ.get("DAGSTER_HOME", str(ROOT / "dagster_home"))
+    full_env = {**os.environ, "DAGSTER_HOME": home, **(env or {})}
+    return subprocess.Popen(
+        command, cwd=ROOT, env=full_env, start_new_session=True, preexec_fn=_default_interrupts
+    )
 
 
 def wait_until_ready(port: int, timeout: float = 180.0, host: str = "127.0.0.1") -> None:
@@ -39,17 +49,44 @@ def wait_until_ready(port: int, timeout: float = 180.0, host: str = "127.0.0.1")
     raise TimeoutError(f"Dagster UI did not answer on {host}:{port} within {timeout:.0f} s")
 
 
+def group_alive(pgid: int) -> bool:
+    """True while any process of the process group `pgid` exists."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
+def _wait_group(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not group_alive(pgid)
+
+
 def stop(process: subprocess.Popen, grace: float = 20.0) -> int:
-    """SIGTERM the process group, then SIGKILL after `grace` seconds; returns the exit code."""
+    """SIGTERM `dagster dev` (it shuts its services down), then its group; SIGKILL after `grace` s."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(grace)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _signal_group(process.pid, signal.SIGKILL)
             process.wait()
+    if not _wait_group(process.pid, 5.0):
+        _signal_group(process.pid, signal.SIGTERM)
+        if not _wait_group(process.pid, 5.0):
+            _signal_group(process.pid, signal.SIGKILL)
+            _wait_group(process.pid, 5.0)
     return process.returncode
 
 
@@ -68,9 +105,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Dagster UI on 127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
+    # SIGTERM interrupts the wait below like Ctrl-C does, so both stop the server the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     process = start(args.port)
     print(f"Dagster UI: http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: stop(process))
     try:
         return process.wait()
     except KeyboardInterrupt:
