@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import dagster as dg
 
@@ -36,16 +35,6 @@ class DvcResource(dg.ConfigurableResource):
         )
         if result.returncode != 0:
             raise RuntimeError(f"dvc commit {stage} failed: {result.stderr.strip() or result.stdout.strip()}")
-
-    def status_clean(self) -> bool:
-        env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-        result = subprocess.run(
-            [sys.executable, "-m", "dvc", "status", "--quiet"], cwd=self.repo, env=env, capture_output=True
-        )
-        return result.returncode == 0
-
-    def repo_path(self) -> Path:
-        return Path(self.repo).resolve()
 
 
 class DeviceResource(dg.ConfigurableResource):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from relik_ml.io import iter_jsonl
-from relik_ml.pipeline import DOCUMENTS_FILE, PASSAGES_FILE, WINDOWS_FILE
-from relik_ml.types import NME, Document, Passage, Window
+from relik_ml.pipeline import PASSAGES_FILE
+from relik_ml.pipeline.artifacts import load_documents, load_passages, load_windows
+from relik_ml.types import NME
 
 from relik_assets.validation import validate_documents, validate_passages, validate_windows
 
@@ -15,18 +15,6 @@ PASSAGES_CHECK = "passages_suite"
 DOCUMENTS_CHECK = "documents_suite"
 WINDOWS_CHECK = "windows_suite"
 KB_COVERAGE_CHECK = "kb_coverage"
-
-
-def load_passages(directory: Path) -> list[Passage]:
-    return [Passage.from_json(obj) for _, obj in iter_jsonl(directory / PASSAGES_FILE)]
-
-
-def load_documents(directory: Path) -> list[Document]:
-    return [Document.from_json(obj) for _, obj in iter_jsonl(directory / DOCUMENTS_FILE)]
-
-
-def load_windows(directory: Path) -> list[Window]:
-    return [Window.from_json(obj) for _, obj in iter_jsonl(directory / WINDOWS_FILE)]
 
 
 def _result(check_name: str, suite) -> dg.AssetCheckResult:
@@ -48,7 +36,7 @@ def passages_check(directory: Path) -> list[dg.AssetCheckResult]:
 
 
 def windows_check(directory: Path) -> list[dg.AssetCheckResult]:
-    return [_result(WINDOWS_CHECK, validate_windows(load_windows(directory)))]
+    return [_result(WINDOWS_CHECK, validate_windows(load_windows([directory])))]
 
 
 def task_windows_checks(directory: Path, kb_dir: Path) -> list[dg.AssetCheckResult]:
@@ -56,7 +44,7 @@ def task_windows_checks(directory: Path, kb_dir: Path) -> list[dg.AssetCheckResu
     documents = load_documents(directory)
     results = [
         _result(DOCUMENTS_CHECK, validate_documents(documents)),
-        _result(WINDOWS_CHECK, validate_windows(load_windows(directory))),
+        _result(WINDOWS_CHECK, validate_windows(load_windows([directory]))),
     ]
     labels = [s.label for d in documents for s in d.spans if s.label != NME]
     kb_ids = {p.id for p in load_passages(kb_dir)} if (kb_dir / PASSAGES_FILE).exists() else set()
