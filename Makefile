@@ -41,3 +41,12 @@ dvc-yaml: install
 
 gate: install
 	$(BIN)/relik-ml gate
+
+# The retrieval lineage on the real data in ../shared/data (KB = every entity title/abstract there,
+# written as KILT JSONL under data/real/raw; artifacts under data/real; see params.real.yaml).
+SHARED_DATA ?= ../shared/data
+.PHONY: real-retrieval
+real-retrieval: install
+	$(BIN)/python benchmarks/kb_from_shared.py --data $(SHARED_DATA) --kilt data/real/raw/kb.kilt.jsonl
+	$(BIN)/relik-ml build el/retriever_eval_report --params params.real.yaml
+	cat data/real/el/retriever_eval_report/retrieval_report.md

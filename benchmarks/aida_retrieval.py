@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-docs", type=int, default=0, help="smoke runs: first n train and testa docs (0 = all)")
     parser.add_argument("--kb-limit", type=int, default=0, help="smoke runs: golds + first n other passages (0 = all)")
     parser.add_argument("--skip-finetune", action="store_true")
+    parser.add_argument("--skip-zero-shot", action="store_true", help="leave out the untrained backbone (measured before)")
+    parser.add_argument("--no-diagnostics", action="store_true", help="dot product on the full KB only (no cosine, no title-only KB)")
     parser.add_argument("--seed", type=int, default=42)
     return parser.parse_args(argv)
 
@@ -130,13 +132,15 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 
 def dense_report(retriever: Retriever, windows: Sequence[Window], passages: Sequence[Passage],
-                 train_titles: set[str], clock: Clock, name: str) -> Results:
-    """Dot and cosine recall against the KB, and dot recall against its title-only copy."""
+                 train_titles: set[str], clock: Clock, name: str, diagnostics: bool = True) -> Results:
+    """Dot recall against the KB; with diagnostics also cosine, and dot against its title-only copy."""
     k = max(DEFAULT_KS)
     kb_ids = {p.id for p in passages}
     ids = [p.id for p in passages]
     queries = clock.run(f"{name}/encode_testa", lambda: retriever.encode_windows(windows, 128))  # (n, d)
     kb = clock.run(f"{name}/encode_kb", lambda: retriever.encode_passages(passages, 128))  # (P, d)
+    if not diagnostics:
+        return {"dot": recall_report(windows, top_k_ids(queries, kb, ids, k), kb_ids, train_titles)}
     titles = clock.run(f"{name}/encode_title_kb", lambda: retriever.encode_passages(title_only(passages), 128))
     return {
         "dot": recall_report(windows, top_k_ids(queries, kb, ids, k), kb_ids, train_titles),
@@ -199,9 +203,11 @@ def main(argv: list[str] | None = None) -> Results:
     }
     results["bm25"] = clock.run("bm25", lambda: bm25_report(windows["testa"], passages, train_titles))
     save(args.out, results, clock)
-    zero_shot = Retriever.from_backbone(RetrieverConfig(backbone=args.backbone))
-    results["zero_shot"] = dense_report(zero_shot, windows["testa"], passages, train_titles, clock, "zero_shot")
-    save(args.out, results, clock)
+    if not args.skip_zero_shot:
+        zero_shot = Retriever.from_backbone(RetrieverConfig(backbone=args.backbone))
+        results["zero_shot"] = dense_report(zero_shot, windows["testa"], passages, train_titles, clock, "zero_shot",
+                                            not args.no_diagnostics)
+        save(args.out, results, clock)
     if not args.skip_finetune:
         results["fine_tuned"] = fine_tune(args, windows, passages, train_titles, clock)
         save(args.out, results, clock)
@@ -223,7 +229,7 @@ def fine_tune(args: argparse.Namespace, windows: dict[str, list[Window]], passag
         args.work_dir / "retriever", work_dir=args.work_dir / "work", accelerator="cpu",
     ))
     model = Retriever.from_pretrained(summary.model_dir)
-    report = dense_report(model, windows["testa"], passages, train_titles, clock, "fine_tuned")
+    report = dense_report(model, windows["testa"], passages, train_titles, clock, "fine_tuned", not args.no_diagnostics)
     train_info = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(summary).items()}
     return {**report, "train_config": asdict(config), "train_summary": train_info,
             "seconds_per_step": round(summary.seconds / max(summary.steps, 1), 2)}

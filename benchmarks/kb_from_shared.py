@@ -78,3 +78,34 @@ def build_shared_kb(data: Path) -> SharedKB:
     counts.update({f"{name}-titles": len(t) for name, t in titles.items()})
     counts.update(passages=len(passages), with_abstract=sum(bool(p.text) for p in passages))
     return SharedKB(passages, aida, dict(counts))
+
+
+def write_kilt(passages: list[Passage], path: Path) -> int:
+    """The KB as a KILT knowledge source (`text` = [title, abstract], no anchors): what the lineage's
+    `entity_passages` stage reads through `raw.kilt`. Written atomically; returns the page count."""
+    from relik_ml.io import write_jsonl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pages = ({"wikipedia_id": str(number), "wikipedia_title": p.title, "text": [p.title, *([p.text] if p.text else [])],
+              "anchors": []} for number, p in enumerate(passages))
+    partial = path.with_name(path.name + ".partial")
+    count = write_jsonl(partial, pages)
+    partial.replace(path)
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Write the shared-data entity KB as a KILT knowledge source")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="the shared data folder")
+    parser.add_argument("--kilt", type=Path, required=True, help="output JSONL (outside git, e.g. under data/)")
+    args = parser.parse_args(argv)
+    kb = build_shared_kb(args.data)
+    count = write_kilt(kb.passages, args.kilt)
+    print(json.dumps({"kilt": str(args.kilt), "pages": count, **kb.counts}))
+
+
+if __name__ == "__main__":
+    main()

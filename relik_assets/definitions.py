@@ -19,6 +19,7 @@ from relik_ml.stages.linking import shard_keys
 
 from relik_assets.assets.raw import build_raw_assets
 from relik_assets.assets.stages import StageChecks, stage_asset
+from relik_assets.automation import build_automation
 from relik_assets.checks import integrity, quality
 from relik_assets.resources import DeviceResource, DvcResource, ProjectResource
 
@@ -29,6 +30,18 @@ PASSAGES = StageChecks(((quality.PASSAGES_CHECK, True, "GX passages suite"),),
                        lambda _p, out: quality.passages_check(out))
 MODEL = StageChecks(((integrity.MODEL_CHECK, True, "weights load and are finite"),),
                     lambda _p, out: integrity.model_check(out))
+RECALL_GATE_CHECK = "recall_gate"
+
+
+def recall_gate_check(out: Path) -> list[dg.AssetCheckResult]:
+    """The retriever_eval_report's gate decision (recall@k of the gated system vs params' floor)."""
+    from relik_ml.evaluation.retrieval_report import read_gate
+
+    decision = read_gate(out)
+    return [dg.AssetCheckResult(check_name=RECALL_GATE_CHECK, passed=bool(decision["passed"]),
+                                metadata={"recall": decision["recall"], "reason": decision["reason"],
+                                          "min_recall": decision["gate"]["min_recall"]})]
+
 
 CHECKS: dict[str, StageChecks] = {
     "entity_passages": PASSAGES,
@@ -47,11 +60,33 @@ CHECKS: dict[str, StageChecks] = {
     "el/passage_embeddings": StageChecks(((integrity.EMBEDDINGS_CHECK, True, "finite, one row per passage"),),
                                          lambda _p, out: integrity.embeddings_check(out)),
     "el/passage_index": StageChecks(
-        ((integrity.INDEX_CHECK, True, "size equals passages; self-retrieval"),),
+        ((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),),
         lambda p, out: integrity.index_check(out, p.artifact_dir("entity_passages"),
                                              [p.artifact_dir("el/passage_embeddings", k) for k in shard_keys(p)]),
     ),
+    "el/retriever_eval_report": StageChecks(((RECALL_GATE_CHECK, True, "fine-tuned recall@k clears the floor"),),
+                                            lambda _p, out: recall_gate_check(out)),
 }
+
+
+def _index_checks(passages: str, embeddings: str) -> StageChecks:
+    return StageChecks(((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),),
+                       lambda p, out: integrity.index_check(out, p.artifact_dir(passages), [p.artifact_dir(embeddings)]))
+
+
+RE_CIE_INDEXES = {  # re/ and cie/ indexes: (their passages, their single-shard embeddings)
+    "re/relation_index": ("re/relation_passages", "re/relation_embeddings"),
+    "cie/passage_index": ("cie/entity_passages", "cie/passage_embeddings"),
+    "cie/relation_index": ("relation_passages", "cie/relation_embeddings"),
+}
+CHECKS.update({
+    **{name: MODEL for name in ("re/relation_retriever", "re/reader", "cie/retriever", "cie/relation_retriever",
+                                "cie/reader")},
+    "re/relation_passages": PASSAGES,
+    "cie/entity_passages": PASSAGES,
+    **{embeddings: CHECKS["el/passage_embeddings"] for _, embeddings in RE_CIE_INDEXES.values()},
+    **{index: _index_checks(passages, embeddings) for index, (passages, embeddings) in RE_CIE_INDEXES.items()},
+})
 
 
 def build_assets(params: Params) -> list:
@@ -62,8 +97,12 @@ def build_assets(params: Params) -> list:
 def build_definitions(params_path: str | Path = DEFAULT_PARAMS, *, dvc_enabled: bool = True) -> dg.Definitions:
     """All assets, checks, jobs and resources for the params file at `params_path`."""
     params = load_params(params_path)
+    automation = build_automation(params)
     return dg.Definitions(
-        assets=build_assets(params),
+        assets=[*build_assets(params), *automation.assets],
+        jobs=automation.jobs,
+        sensors=automation.sensors,
+        schedules=automation.schedules,
         resources={
             "project": ProjectResource(params_path=str(Path(params_path).resolve())),
             "dvc": DvcResource(enabled=dvc_enabled, repo=str(params.root)),

@@ -34,6 +34,8 @@ def lineage_batches(defs: dg.Definitions, selection: set[dg.AssetKey] | None = N
         if not node.is_materializable or (selection is not None and key not in selection):
             continue
         parts = node.partitions_def
+        if isinstance(parts, dg.DynamicPartitionsDefinition):
+            continue  # KB dump versions: run by the landing-folder sensor, not by the lineage
         if current and parts != current_parts:
             batches.append(_batch(current, current_parts))
             current = []
@@ -49,11 +51,13 @@ def _batch(keys: list[dg.AssetKey], parts: dg.PartitionsDefinition | None) -> Ba
     return Batch(tuple(keys), partition_keys)
 
 
-def materialize_lineage(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[dg.ExecuteInProcessResult]:
-    """Run every batch (and every partition) in order; stop at the first failure."""
+def materialize_lineage(
+    defs: dg.Definitions, instance: dg.DagsterInstance, selection: set[dg.AssetKey] | None = None
+) -> list[dg.ExecuteInProcessResult]:
+    """Run every batch (and every partition) in order, or only `selection`; stop at the first failure."""
     assets = list(defs.assets or [])
     results = []
-    for batch in lineage_batches(defs):
+    for batch in lineage_batches(defs, selection):
         for partition in batch.partition_keys:
             label = ", ".join(k.to_user_string() for k in batch.keys) + (f" [{partition}]" if partition else "")
             started = time.perf_counter()

@@ -49,6 +49,21 @@ def _gate(args: argparse.Namespace) -> int:
     return 0 if decision.passed else 1
 
 
+def _build(args: argparse.Namespace) -> int:
+    from relik_ml.config import load_params
+    from relik_ml.stages import STAGES
+    from relik_ml.stages.closure import run_closure
+
+    unknown = [t for t in args.targets if t not in STAGES]
+    if unknown:
+        raise InputError(f"unknown stages {unknown}; stages: {', '.join(STAGES)}", field="targets")
+    params = load_params(args.params)
+    run_closure(args.targets, params, log=lambda line: print(line, file=sys.stderr))
+    print(json.dumps({"built": args.targets, "params": str(params.root / Path(args.params).name),
+                      "data_root": str(params.data_root)}))
+    return 0
+
+
 def _dvc_yaml(args: argparse.Namespace) -> int:
     from relik_ml.config import load_params
     from relik_ml.dvc_yaml import render_dvc_yaml
@@ -71,12 +86,14 @@ def _annotate(args: argparse.Namespace) -> int:
     if (args.text is None) == (args.input is None):
         raise InputError("give either a TEXT or --input FILE.jsonl", field="input")
     relik = Relik.from_pretrained(args.model, threads=args.threads)
+    titles = {pid: p.title for pid, p in relik.relations.passages.items()} if relik.relations is not None else None
     output = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         for chunk in _annotate_chunks(args):
             ids, texts = zip(*chunk)
             for doc_id, prediction in zip(ids, relik(list(texts), top_k=args.top_k)):
-                output.write(json.dumps({**to_json(prediction), "id": doc_id}, ensure_ascii=False) + "\n")
+                record = {**to_json(prediction, relation_titles=titles), "id": doc_id}
+                output.write(json.dumps(record, ensure_ascii=False) + "\n")
     finally:
         if output is not sys.stdout:
             output.close()
@@ -126,6 +143,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index_refresh(args: argparse.Namespace) -> int:
+    from relik_ml.pipeline.refresh import refresh_model_dir
+
+    summary = refresh_model_dir(
+        Path(args.model), Path(args.passages), Path(args.output) if args.output else None,
+        relations=args.relations, prune=not args.keep_missing, batch_size=args.batch_size, device=args.device,
+    )
+    print(json.dumps({"path": str(summary.path), "counts": summary.counts}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relik-ml", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--params", default="params.yaml")
     gate.set_defaults(handler=_gate)
 
+    build = commands.add_parser("build", help="build artifacts and everything upstream (unchanged ones are reused)")
+    build.add_argument("targets", nargs="+", help="stage names, e.g. el/retriever_eval_report")
+    build.add_argument("--params", default="params.yaml", help="params file, e.g. params.real.yaml")
+    build.set_defaults(handler=_build)
+
     dvc = commands.add_parser("dvc-yaml", help="render dvc.yaml from the stage table and params.yaml")
     dvc.add_argument("--params", default="params.yaml")
     dvc.add_argument("--write", action="store_true", help="write dvc.yaml beside params.yaml")
@@ -172,6 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
     evaluate.add_argument("--output-dir", default=None, help="also write report.json, report.md and plots here")
     evaluate.set_defaults(handler=_evaluate)
+
+    index = commands.add_parser("index", help="passage index utilities").add_subparsers(dest="index_command", required=True)
+    refresh = index.add_parser("refresh", help="refresh a model directory's index with a newer KB (no retraining)")
+    refresh.add_argument("--model", required=True, help="model directory holding retriever/ and index/")
+    refresh.add_argument("--passages", required=True, help="newer KB: passages.jsonl or a passages artifact directory")
+    refresh.add_argument("--output", default=None, help="write the refreshed model here (default: over --model, atomically)")
+    refresh.add_argument("--relations", action="store_true", help="refresh the relation index instead of the entity index")
+    refresh.add_argument("--keep-missing", action="store_true", help="keep indexed ids the newer KB lacks (a partial dump)")
+    refresh.add_argument("--batch-size", type=int, default=128, help="passages per embedding batch")
+    refresh.add_argument("--device", default="cpu", help="device of the retriever (cpu, cuda)")
+    refresh.set_defaults(handler=_index_refresh)
     return parser
 
 

@@ -23,24 +23,40 @@ def embeddings_check(directory: Path) -> list[dg.AssetCheckResult]:
 
 
 def index_check(
-    directory: Path, passages_dir: Path, embedding_dirs: list[Path], sample: int = 32
+    directory: Path, passages_dir: Path, embedding_dirs: list[Path], sample: int = 32, k: int = 10,
+    min_recall: float = 0.9,
 ) -> list[dg.AssetCheckResult]:
-    """Index size equals the passage count, and sampled passages retrieve themselves first."""
-    from relik_ml.index import PassageIndex
+    """The index holds exactly the embedded passages, and its search agrees with exact search.
+
+    Sampled stored vectors are the queries. An exact (Flat) index must return the exact top-k
+    scores (ties may order ids differently, scores cannot differ); an approximate one must reach
+    `min_recall` of the exact top-k ids. Self-retrieval is not required: under inner product a
+    longer vector can outscore a passage's own.
+    """
+    from relik_ml.index import PassageIndex, exact_search
+    from relik_ml.index.exact import recall_at_k
     from relik_ml.pipeline.artifacts import load_passages
     from relik_ml.pipeline.retrieval import load_embeddings
 
     index = PassageIndex.load(directory)
     kb_size = len(load_passages(passages_dir))
     embeddings, ids = load_embeddings(embedding_dirs)
-    rows = np.linspace(0, len(ids) - 1, num=min(sample, len(ids)), dtype=int) if ids else np.array([], int)
-    hits = 0
-    if len(rows):
-        _, found = index.search(np.ascontiguousarray(embeddings[rows]), 1)
-        hits = sum(found[i][0] == ids[r] for i, r in enumerate(rows))
-    passed = len(index) == kb_size and hits == len(rows)
+    same_ids = set(index.ids) == set(ids)
+    agreement = 0.0
+    if ids:
+        rows = np.linspace(0, len(ids) - 1, num=min(sample, len(ids)), dtype=int)
+        queries = np.ascontiguousarray(embeddings[rows])
+        top = min(k, len(ids))
+        scores, found = index.search(queries, top)
+        exact_scores, positions = exact_search(embeddings, queries, top, metric=index.config.metric)
+        if index.config.factory == "Flat":
+            agreement = float(np.isclose(scores, exact_scores, rtol=1e-4, atol=1e-4).all())
+        else:
+            agreement = recall_at_k(found, [[ids[p] for p in row] for row in positions.tolist()])
+    passed = len(index) == kb_size and same_ids and agreement >= (1.0 if index.config.factory == "Flat" else min_recall)
     return [dg.AssetCheckResult(check_name=INDEX_CHECK, passed=passed, metadata={
-        "vectors": len(index), "passages": kb_size, "self_retrieval": f"{hits}/{len(rows)}",
+        "vectors": len(index), "passages": kb_size, "ids_match_embeddings": same_ids,
+        f"agreement_with_exact@{k}": agreement,
         "build_recall": index.build_recall if index.build_recall is not None else -1.0})]
 
 

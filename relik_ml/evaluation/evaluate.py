@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from relik_ml.evaluation import metrics
+from relik_ml.evaluation import metrics, relation_metrics
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
 from relik_ml.retriever.evaluate import DEFAULT_KS, recall_with_kb
 from relik_ml.types import NME, Document, Prediction
@@ -31,6 +31,7 @@ def evaluate_model(
         scores["re_strict"] = metrics.re_strict(documents, predictions).to_json()
     if config.task == "cie":
         scores["cie"] = metrics.cie(documents, predictions).to_json()
+        scores["triplet_el"] = relation_metrics.triplet_entity_el(documents, predictions).to_json()
     return {
         "dataset": dataset_name,
         "task": config.task,

@@ -18,12 +18,13 @@ from relik_ml.io import atomic_directory, write_json
 JSON_FILE, MARKDOWN_FILE = "report.json", "report.md"
 BARS_FILE, K_FILE = "scores_by_dataset.png", "score_vs_k.png"
 F1_METRICS = ("inkb_el", "cie", "re_strict", "mention_detection")  # headline: the first one present
+TASK_HEADLINES = {"re": ("re_strict",), "cie": ("cie",)}  # a result's task puts its own metric first
 
 
 def headline(result: dict[str, Any]) -> tuple[str, float]:
     """The score a result is summarised by: an F1 (EL first) or the deepest retrieval recall."""
     scores = result["metrics"]
-    for name in F1_METRICS:
+    for name in (*TASK_HEADLINES.get(result.get("task", ""), ()), *F1_METRICS):
         if name in scores:
             return f"{name} F1", float(scores[name]["f1"])
     recalls = {int(k.split("@")[1]): v for k, v in scores["retrieval"].items() if k.startswith("recall@")}

@@ -48,9 +48,9 @@ def read_passage_file(path: Path) -> dict[str, Passage]:
 def assemble_model_dir(
     out: str | Path,
     *,
-    retriever_dir: str | Path,
-    index_dir: str | Path,
-    passages: str | Path,
+    retriever_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+    passages: str | Path | None = None,
     reader_dir: str | Path | None = None,
     settings: RelikSettings | Mapping,
     relations: str | Path | None = None,
@@ -60,7 +60,8 @@ def assemble_model_dir(
     """Copy the components into one directory loadable by `Relik.from_pretrained` (atomically).
 
     `passages` / `relations` are a JSON lines file (optionally compressed) or an artifact directory
-    holding `passages.jsonl`. Returns `out`.
+    holding `passages.jsonl`. An RE directory may leave out the entity parts (retriever, index,
+    passages). Returns `out`.
     """
     if not isinstance(settings, RelikSettings):
         settings = RelikSettings.from_json(dict(settings))
@@ -75,7 +76,8 @@ def assemble_model_dir(
         for name, source in directories.items():
             if source is not None:
                 _copy_tree(Path(source), tmp / name)
-        _copy_jsonl(_jsonl_path(passages), tmp / PASSAGES_FILE)
+        if passages is not None:
+            _copy_jsonl(_jsonl_path(passages), tmp / PASSAGES_FILE)
         if relations is not None:
             _copy_jsonl(_jsonl_path(relations), tmp / RELATIONS_FILE)
             settings = settings.overridden(relations=RELATIONS_FILE)
@@ -86,7 +88,7 @@ def assemble_model_dir(
 def write_model_files(directory: Path, settings: RelikSettings) -> None:
     """Write `relik.json` and `manifest.json` (content hashes of the components, passage counts)."""
     write_json(directory / SETTINGS_FILE, settings.to_json())
-    counts = {"passages": _count_lines(directory / settings.kb)}
+    counts = {"passages": _count_lines(directory / settings.kb) if (directory / settings.kb).exists() else 0}
     if settings.relations:
         counts["relations"] = _count_lines(directory / settings.relations)
     hashed = {name: directory / name for name in COMPONENTS if (directory / name).exists()}

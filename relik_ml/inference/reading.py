@@ -1,4 +1,8 @@
-"""The reader step: encode window examples, run them in token-budget batches, decode per window."""
+"""The reader step: encode window examples, run them in token-budget batches, decode per window.
+
+Windows and candidate texts are tokenized in batched calls (candidate texts once per `TokenCache`),
+inputs are batched by length under a token budget and run under `torch.inference_mode`.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,8 +12,10 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
-from relik_ml.reader.data import ReaderExample, collate, encode_examples, token_budget_batches
+from relik_ml.reader.data import ReaderExample, collate, token_budget_batches
 from relik_ml.reader.decoding import decode
+from relik_ml.reader.inputs import ReaderInput, TokenCache, build_reader_input
+from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.types import Prediction, Triplet, Window
 
@@ -47,13 +53,15 @@ def read_windows(
     max_tokens: int,
     given_mentions: bool = False,
     progress: bool = False,
+    tokens: TokenCache | None = None,
 ) -> list[Prediction]:
     """One prediction per example (offsets relative to its window), in input order.
 
     With `given_mentions`, each window's spans are the mentions: the reader links them (and relates
     them) instead of predicting spans, and the predictions keep their exact character offsets.
+    `tokens` (for this tokenizer and config) keeps candidate tokenisations between calls.
     """
-    inputs = encode_examples(examples, tokenizer, model.config, with_labels=given_mentions)
+    inputs = encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
     batches = token_budget_batches([len(i.input_ids) for i in inputs], max_tokens, shuffle=False)
     predictions: list[Prediction | None] = [None] * len(inputs)
     with torch.inference_mode():
@@ -65,6 +73,26 @@ def read_windows(
             for j, prediction in zip(batch, decode(model(**tensors), encoded)):
                 predictions[j] = _with_given_offsets(prediction, examples[j].window) if given_mentions else prediction
     return [p for p in predictions if p is not None]
+
+
+def encode_inputs(
+    examples: Sequence[ReaderExample],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+    *,
+    with_labels: bool,
+    tokens: TokenCache | None = None,
+) -> list[ReaderInput]:
+    """`build_reader_input` for each example, tokenizing windows and new candidate texts in batches."""
+    tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
+    passages = [
+        p for e in examples for p in (*e.entities[: config.max_candidates], *e.relations[: config.max_relation_candidates])
+    ]
+    tokens.prepare([e.window for e in examples], passages)
+    return [
+        build_reader_input(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels, tokens=tokens)
+        for e in examples
+    ]
 
 
 def _with_given_offsets(prediction: Prediction, window: Window) -> Prediction:

@@ -23,8 +23,9 @@ from relik_ml.inference.reading import read_windows, split_long_windows
 from relik_ml.inference.settings import RelikSettings
 from relik_ml.io import atomic_directory, read_json
 from relik_ml.reader.artifact import load_reader, save_reader
-from relik_ml.reader.data import build_examples
+from relik_ml.reader.data import ReaderExample, build_examples
 from relik_ml.reader.decoding import merge_windows
+from relik_ml.reader.inputs import TokenCache
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.types import Candidate, Document, Passage, Prediction, Span, Window
 from relik_ml.windows import make_windows
@@ -47,6 +48,7 @@ class Relik:
         self.entities = entities
         self.relations = relations
         self.reader, self.tokenizer = reader if reader is not None else (None, None)
+        self._tokens = TokenCache(self.tokenizer, self.reader.config) if self.reader is not None else None
         _check_parts(self)
 
     @classmethod
@@ -116,26 +118,64 @@ class Relik:
         `mentions`: (start, end) character spans per text; the reader links (and relates) these
         instead of predicting spans (entity disambiguation).
         """
-        if self.reader is None:
-            raise InputError("this model directory has no reader/ (retriever only): use retrieve()", field="reader")
         single = isinstance(texts, str)
         documents = _documents([texts] if single else list(texts), mentions)
         settings = self.settings.overridden(top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size)
-        windows = self._windows(documents, settings, only_with_mentions=mentions is not None)
-        examples = build_examples(
+        examples = self._examples(documents, settings, candidates, mentions is not None, progress)
+        read = self.read(examples, batch_size=settings.batch_size, given_mentions=mentions is not None, progress=progress)
+        predictions = _merge(documents, [e.window for e in examples], read)
+        return predictions[0] if single else predictions
+
+    def examples(
+        self,
+        texts: Sequence[str],
+        *,
+        top_k: int | None = None,
+        window_size: int | None = None,
+        stride: int | None = None,
+        batch_size: int | None = None,
+        candidates: Sequence[Sequence[str]] | None = None,
+        mentions: Mentions | None = None,
+        progress: bool = False,
+    ) -> list[ReaderExample]:
+        """The first half of a call: windows of the texts with their retrieved (or given) candidates."""
+        documents = _documents(list(texts), mentions)
+        settings = self.settings.overridden(top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size)
+        return self._examples(documents, settings, candidates, mentions is not None, progress)
+
+    def read(
+        self,
+        examples: Sequence[ReaderExample],
+        *,
+        batch_size: int | None = None,
+        given_mentions: bool = False,
+        progress: bool = False,
+    ) -> list[Prediction]:
+        """The second half of a call: one reader prediction per example (offsets within its window)."""
+        self._require_reader()
+        budget = (batch_size or self.settings.batch_size) * self.reader.config.max_input_tokens
+        return read_windows(
+            self.reader, self.tokenizer, examples, max_tokens=budget, given_mentions=given_mentions,
+            progress=progress, tokens=self._tokens,
+        )
+
+    def _examples(
+        self, documents: list[Document], settings: RelikSettings, candidates: Sequence[Sequence[str]] | None,
+        only_with_mentions: bool, progress: bool,
+    ) -> list[ReaderExample]:
+        self._require_reader()
+        windows = self._windows(documents, settings, only_with_mentions)
+        return build_examples(
             windows,
             self._entity_candidates(windows, documents, candidates, settings, progress),
             relation_candidates=self._relation_candidates(windows, settings, progress),
             k=settings.top_k,
             k_relations=settings.relation_top_k,
         )
-        budget = settings.batch_size * self.reader.config.max_input_tokens
-        read = read_windows(
-            self.reader, self.tokenizer, examples, max_tokens=budget, given_mentions=mentions is not None,
-            progress=progress,
-        )
-        predictions = _merge(documents, windows, read)
-        return predictions[0] if single else predictions
+
+    def _require_reader(self) -> None:
+        if self.reader is None:
+            raise InputError("this model directory has no reader/ (retriever only): use retrieve()", field="reader")
 
     def retrieve(
         self, windows: Sequence[Window], *, top_k: int | None = None, batch_size: int | None = None,

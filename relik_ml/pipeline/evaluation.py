@@ -36,20 +36,30 @@ def evaluation_report(
     gate: GateConfig,
     promoted_dir: Path,
     out: Path,
+    *,
+    title: str = "Entity linking evaluation",
 ) -> Summary:
-    """Assemble the candidate model, evaluate it on each split, and record the gate decision."""
+    """Assemble the candidate model, evaluate it on each split, and record the gate decision.
+
+    `components`: "reader" plus the entity parts "retriever", "index", "passages" (EL, cIE) and/or
+    the relation parts "relations" and, optionally, "relation_retriever" with "relation_index"
+    (RE, cIE; without them every relation is a candidate of every window).
+    """
     from relik_ml.evaluation.evaluate import evaluate_model
     from relik_ml.evaluation.report import write_report
     from relik_ml.inference import Relik, assemble_model_dir
 
     with atomic_directory(out) as tmp:
         model = assemble_model_dir(
-            tmp / MODEL_DIR, retriever_dir=components["retriever"], index_dir=components["index"],
-            passages=components["passages"] / PASSAGES_FILE, reader_dir=components["reader"], settings=dict(settings),
+            tmp / MODEL_DIR, retriever_dir=components.get("retriever"), index_dir=components.get("index"),
+            passages=_passages_file(components.get("passages")), reader_dir=components["reader"],
+            settings=dict(settings), relations=_passages_file(components.get("relations")),
+            relation_retriever_dir=components.get("relation_retriever"),
+            relation_index_dir=components.get("relation_index"),
         )
         relik = Relik.from_pretrained(model)
         results = [evaluate_model(relik, load_documents(d), dataset_name=name) for name, d in eval_dirs.items()]
-        write_report(tmp / REPORT_DIR, results, title="Entity linking evaluation")
+        write_report(tmp / REPORT_DIR, results, title=title)
         decision = decide(results, promoted_results(promoted_dir), gate)
         write_json(tmp / GATE_FILE, {"gate": asdict(gate), **decision.to_json()})
         counts = {"datasets": len(results), "gate_passed": int(decision.passed)}
@@ -58,6 +68,10 @@ def evaluation_report(
     extra = {"gate_passed": decision.passed, "gated_f1": decision.f1 if decision.f1 is not None else -1.0,
              "report": str(out / REPORT_DIR / "report.md")}
     return Summary("evaluation_report", out, counts, extra=extra)
+
+
+def _passages_file(directory: Path | None) -> Path | None:
+    return None if directory is None else directory / PASSAGES_FILE
 
 
 def read_decision(report_dir: Path) -> GateDecision:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalReportConfig, RetrieveFn
 from relik_ml.index import IndexConfig, PassageIndex
 from relik_ml.io import atomic_directory, write_jsonl, write_manifest
 from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
 from relik_ml.pipeline.summary import Summary
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.tracking import TrackingConfig, start_run
+from relik_ml.types import Passage, Window
 
 EMBEDDINGS_FILE = "embeddings.npy"
 IDS_FILE = "ids.txt"
@@ -124,3 +126,63 @@ def candidates(
             counts[split] = write_jsonl(tmp / f"{split}{CANDIDATES_SUFFIX}", rows)
         write_manifest(tmp, artifact="candidates", config=config, counts=counts)
     return Summary("candidates", out, counts)
+
+
+def retriever_eval_report(
+    retriever_dir: Path,
+    index_dir: Path,
+    passages_dir: Path,
+    backbone: str,
+    eval_dirs: Mapping[str, Path],
+    config: RetrievalReportConfig,
+    gate: RecallGateConfig,
+    out: Path,
+) -> Summary:
+    """recall@k per eval split: the trained retriever through the built index, the untrained backbone
+    (exact search) and BM25; report files plus the recall gate decision (see `retrieval_report`)."""
+    from relik_ml.evaluation.retrieval_report import gate_decision, recall_table, write_report_files
+
+    passages = load_passages(passages_dir)
+    windows = {split: load_windows([directory]) for split, directory in eval_dirs.items()}
+    systems = retrieval_systems(retriever_dir, index_dir, passages, backbone, config)
+    table = recall_table(windows, systems, {p.id for p in passages}, config.ks)
+    decision = gate_decision(table, gate)
+    counts = {"passages": len(passages), "splits": len(windows), "gate_passed": int(decision["passed"])}
+    with atomic_directory(out) as tmp:
+        write_report_files(tmp, table, config.ks, decision, len(passages))
+        write_manifest(tmp, artifact="retriever_eval_report", config={"report": config, "gate": gate},
+                       counts=counts, extra={"backbone": backbone})
+    extra: dict[str, object] = {"gate_passed": decision["passed"], "gate": decision["reason"]}
+    for split, rows in table.items():
+        extra.update({f"{split}/{name}/recall@{k}": round(float(row[f"recall@{k}"]), 4)
+                      for name, row in rows.items() for k in config.ks})
+    return Summary("retriever_eval_report", out, counts, extra=extra)
+
+
+def retrieval_systems(
+    retriever_dir: Path, index_dir: Path, passages: Sequence[Passage], backbone: str, config: RetrievalReportConfig
+) -> dict[str, RetrieveFn]:
+    """name -> windows, k -> ranked passage ids, for the systems `config` asks for."""
+    from relik_ml.retriever.bm25 import BM25
+    from relik_ml.retriever.encoder import Retriever
+    from relik_ml.retriever.search import top_k_ids
+
+    trained = Retriever.from_pretrained(retriever_dir)
+    index = PassageIndex.load(index_dir)
+
+    def dense_index(windows: Sequence[Window], k: int) -> list[list[str]]:
+        _, ids = index.search(trained.encode_windows(windows, config.batch_size), k)
+        return [[i for i in row if i] for row in ids]
+
+    systems: dict[str, RetrieveFn] = {"trained": dense_index}
+    if config.zero_shot:
+        untrained = Retriever.from_backbone(replace(trained.config, backbone=backbone, query_prefix=None,
+                                                    passage_prefix=None))
+        kb = untrained.encode_passages(passages, config.batch_size, show_progress=len(passages) > 10_000)
+        ids = [p.id for p in passages]
+        systems["zero_shot"] = lambda windows, k: top_k_ids(untrained.encode_windows(windows, config.batch_size),
+                                                            kb, ids, k)
+    if config.bm25:
+        bm25 = BM25(passages)
+        systems["bm25"] = lambda windows, k: bm25.search_windows(windows, k)
+    return systems

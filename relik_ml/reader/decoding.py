@@ -44,19 +44,27 @@ def pick_spans(
 
 
 def _lex_order(rows: torch.Tensor) -> torch.Tensor:
-    """Permutation sorting (n, c) integer rows lexicographically."""
-    order = torch.arange(rows.shape[0], device=rows.device)
-    for column in reversed(range(rows.shape[1])):
-        order = order[torch.argsort(rows[order, column], stable=True)]
-    return order
+    """Permutation sorting (n, c) non-negative integer rows lexicographically (stable)."""
+    if rows.shape[0] == 0:
+        return torch.arange(0, device=rows.device)
+    key = torch.zeros_like(rows[:, 0])
+    for column in range(rows.shape[1]):
+        key = key * (int(rows[:, column].max()) + 1) + rows[:, column]
+    return torch.argsort(key, stable=True)
 
 
 def _rank_within(groups: torch.Tensor) -> torch.Tensor:
     """Position of each element among the earlier elements of the same group."""
-    rank = torch.zeros_like(groups)
-    for value in groups.unique():
-        members = groups == value
-        rank[members] = torch.arange(int(members.sum()), device=groups.device)
+    if groups.numel() == 0:
+        return torch.zeros_like(groups)
+    order = torch.argsort(groups, stable=True)  # groups contiguous, original order kept inside each
+    ordered = groups[order]
+    positions = torch.arange(groups.numel(), device=groups.device)
+    first = torch.ones_like(ordered, dtype=torch.bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    group_start = torch.cummax(torch.where(first, positions, 0), dim=0).values
+    rank = torch.empty_like(groups)
+    rank[order] = positions - group_start
     return rank
 
 
@@ -73,20 +81,24 @@ def decode(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> list[Pre
 def _decode_spans(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> list[list[tuple[Span, float]]]:
     """Per batch row, in span order: (Span with its link, score)."""
     spans_by_row: list[list[tuple[Span, float]]] = [[] for _ in inputs]
-    link_probs = output.entity_logits.softmax(-1) if output.entity_logits is not None else None
+    scores = output.span_scores.tolist()
+    if output.entity_logits is not None:
+        link_probs, link_slots = output.entity_logits.softmax(-1).max(-1)
+        links = list(zip(link_probs.tolist(), link_slots.tolist()))
+    else:
+        links = None
     for row, (b, s, e) in enumerate(output.spans.tolist()):
         inp = inputs[b]
         char_start, char_end = inp.token_offsets[s - 1][0], inp.token_offsets[e - 1][1]
-        score = float(output.span_scores[row])
+        score = scores[row]
         span = Span(char_start, char_end)
-        if link_probs is not None:
-            prob, slot = link_probs[row].max(-1)
-            passage = inp.entities[int(slot)]
+        if links is not None:
+            score, slot = links[row]
+            passage = inp.entities[slot]
             if passage is not None:
                 span = Span(char_start, char_end, passage.id, passage.title)
             else:
                 span = Span(char_start, char_end, NME)
-            score = float(prob)
         spans_by_row[b].append((span, score))
     return spans_by_row
 

@@ -3,7 +3,8 @@
 Special tokens are added to the tokenizer (`add_reader_tokens`). `build_reader_input` tokenizes a
 window and its candidates, trims candidates to `config.max_input_tokens` (policy in
 `configuration.py`) and, with `with_labels=True`, attaches gold spans (token start, token end,
-entity slot) and triplets (subject span, object span, relation slot).
+entity slot) and triplets (subject span, object span, relation slot). A `TokenCache` shared by many
+calls tokenizes each distinct candidate text once and many windows in one batched tokenizer call.
 """
 from __future__ import annotations
 
@@ -74,6 +75,59 @@ def add_reader_tokens(tokenizer: PreTrainedTokenizerBase, config: RelikReaderCon
     return len(tokenizer)
 
 
+class TokenCache:
+    """Token ids of candidate texts (memoised by text) and of windows (batched), for one tokenizer + config.
+
+    At most `max_candidates` candidate texts are kept; the memo is emptied when it grows past that.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, config: RelikReaderConfig, max_candidates: int = 500_000):
+        self.tokenizer = tokenizer
+        self.config = config
+        self.max_candidates = max_candidates
+        self.special_ids = tuple(tokenizer.convert_tokens_to_ids(config.special_tokens()))
+        self._candidates: dict[str, tuple[int, ...]] = {}
+        self._windows: dict[str, tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+
+    def prepare(self, windows: Sequence[Window], passages: Sequence[Passage]) -> None:
+        """Tokenize the windows (replacing the previous ones) and the unseen candidate texts, batched."""
+        texts = list(dict.fromkeys(w.text for w in windows))
+        self._windows = dict(zip(texts, _tokenize_windows(texts, self.tokenizer)))
+        new = list(dict.fromkeys(t for t in (candidate_text(p, self.config) for p in passages) if t not in self._candidates))
+        if len(self._candidates) + len(new) > self.max_candidates:
+            self._candidates.clear()
+        if new:
+            encoded = self.tokenizer(new, add_special_tokens=False)["input_ids"]
+            limit = self.config.max_candidate_tokens
+            self._candidates.update((text, tuple(ids[:limit])) for text, ids in zip(new, encoded))
+
+    def window(self, window: Window) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+        """Window token ids (no special tokens) and their character offsets."""
+        if window.text not in self._windows:
+            self._windows[window.text] = _tokenize_windows([window.text], self.tokenizer)[0]
+        return self._windows[window.text]
+
+    def candidate(self, passage: Passage) -> tuple[int, ...]:
+        """Token ids of the candidate's text, cut to `max_candidate_tokens`."""
+        text = candidate_text(passage, self.config)
+        if text not in self._candidates:
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            self._candidates[text] = tuple(ids[: self.config.max_candidate_tokens])
+        return self._candidates[text]
+
+
+def _tokenize_windows(
+    texts: Sequence[str], tokenizer: PreTrainedTokenizerBase
+) -> list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]]]:
+    if not texts:
+        return []
+    encoded = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        (tuple(ids), tuple((int(s), int(e)) for s, e in offsets))
+        for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"])
+    ]
+
+
 def candidate_text(passage: Passage, config: RelikReaderConfig) -> str:
     """The text shown to the reader for one candidate."""
     if config.candidate_text == "title+description" and passage.text:
@@ -89,32 +143,24 @@ def build_reader_input(
     config: RelikReaderConfig,
     *,
     with_labels: bool = False,
+    tokens: TokenCache | None = None,
 ) -> ReaderInput:
-    """Encode one window with its ranked candidates (trimmed to fit; gold kept with labels)."""
+    """Encode one window with its ranked candidates (trimmed to fit; gold kept with labels).
+
+    `tokens` (built for the same tokenizer and config) reuses earlier tokenisations.
+    """
+    tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
     entities = list(entities[: config.max_candidates]) if config.has_entities else []
     relations = list(relations[: config.max_relation_candidates]) if config.has_relations else []
-    window_ids, offsets = _tokenize_window(window, tokenizer)
-    texts = {id(p): _candidate_ids(p, tokenizer, config) for p in [*entities, *relations]}
+    window_ids, offsets = tokens.window(window)
+    texts = {id(p): tokens.candidate(p) for p in [*entities, *relations]}
     keep = _fit(window, len(window_ids), _interleave(entities, relations), texts, config, with_labels)
     entities = [p for p in entities if id(p) in keep]
     relations = [p for p in relations if id(p) in keep]
-    input_ids, ent_pos, rel_pos = _layout(window_ids, entities, relations, texts, tokenizer, config)
+    input_ids, ent_pos, rel_pos = _layout(window_ids, entities, relations, texts, tokenizer, tokens.special_ids, config)
     slots = (None, *entities) if config.has_entities else ()
     encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, slots, tuple(relations))
     return _with_gold(encoded, window) if with_labels else encoded
-
-
-def _tokenize_window(
-    window: Window, tokenizer: PreTrainedTokenizerBase
-) -> tuple[list[int], tuple[tuple[int, int], ...]]:
-    """Window token ids without special tokens and their character offsets."""
-    enc = tokenizer(window.text, add_special_tokens=False, return_offsets_mapping=True)
-    return list(enc["input_ids"]), tuple((int(s), int(e)) for s, e in enc["offset_mapping"])
-
-
-def _candidate_ids(passage: Passage, tokenizer: PreTrainedTokenizerBase, config: RelikReaderConfig) -> list[int]:
-    ids = tokenizer(candidate_text(passage, config), add_special_tokens=False)["input_ids"]
-    return list(ids[: config.max_candidate_tokens])
 
 
 def _fixed_cost(num_window_tokens: int, config: RelikReaderConfig) -> int:
@@ -126,7 +172,7 @@ def _fit(
     window: Window,
     num_window_tokens: int,
     ranked: list[Passage],
-    texts: dict[int, list[int]],
+    texts: dict[int, Sequence[int]],
     config: RelikReaderConfig,
     with_labels: bool,
 ) -> set[int]:
@@ -158,28 +204,32 @@ def _gold_ids(window: Window) -> set[str]:
 
 
 def _layout(
-    window_ids: list[int],
+    window_ids: Sequence[int],
     entities: list[Passage],
     relations: list[Passage],
-    texts: dict[int, list[int]],
+    texts: dict[int, Sequence[int]],
     tokenizer: PreTrainedTokenizerBase,
+    special_ids: Sequence[int],
     config: RelikReaderConfig,
 ) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
     """Concatenate the sequence; return ids and the entity / relation special-token positions."""
-    names = iter(config.special_tokens())
+    names = iter(special_ids)
     ids = [tokenizer.cls_token_id, *window_ids, tokenizer.sep_token_id]
     ent_pos: list[int] = []
     rel_pos: list[int] = []
     if config.has_entities:
         for passage in [None, *entities]:
             ent_pos.append(len(ids))
-            ids += [tokenizer.convert_tokens_to_ids(next(names)), *([] if passage is None else texts[id(passage)])]
-        names = iter(config.special_tokens()[config.num_entity_tokens :])
+            ids.append(next(names))
+            if passage is not None:
+                ids.extend(texts[id(passage)])
+        names = iter(special_ids[config.num_entity_tokens :])
         if config.has_relations:
             ids.append(tokenizer.sep_token_id)
     for passage in relations:
         rel_pos.append(len(ids))
-        ids += [tokenizer.convert_tokens_to_ids(next(names)), *texts[id(passage)]]
+        ids.append(next(names))
+        ids.extend(texts[id(passage)])
     ids.append(tokenizer.sep_token_id)
     return ids, tuple(ent_pos), tuple(rel_pos)
 

@@ -10,7 +10,8 @@
 - cIE: the RE mention vector is [X_s; X_e; softmax(EL logits) @ X_ST(0:K)].
 
 Training passes gold `spans` (teacher forcing for the end, EL and RE heads); inference leaves them
-out and the heads run on the predicted spans. Loss = start + end (+ EL) (+ RE).
+out and the heads run on the predicted spans. Loss = start + end (+ EL) (+ RE); the start and end
+cross-entropies weight the positive class by `config.span_positive_weight`.
 """
 from __future__ import annotations
 
@@ -66,10 +67,14 @@ def _classifier(in_size: int, hidden_size: int, activation: str) -> nn.Module:
     return nn.Sequential(_projection(in_size, hidden_size, activation), nn.Linear(hidden_size, 2))
 
 
-def _masked_ce(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the masked entries (0 when none)."""
-    total = F.cross_entropy(logits[mask], labels[mask], reduction="sum")
-    return total / mask.sum().clamp(min=1)
+def _masked_ce(
+    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean cross-entropy over the masked entries, weighted per class when `weight` is given (0 when none)."""
+    labels = labels[mask]
+    total = F.cross_entropy(logits[mask], labels, weight=weight, reduction="sum")
+    count = labels.new_tensor(labels.numel(), dtype=total.dtype) if weight is None else weight[labels].sum()
+    return total / count.clamp(min=1e-12) if labels.numel() else total
 
 
 def _gather(hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
@@ -239,9 +244,10 @@ class RelikReaderModel(PreTrainedModel):
         end_logits, valid = self._end_logits(hidden, starts, window_mask)
         end_labels = torch.zeros_like(valid, dtype=torch.long)
         end_labels[which, spans[:, 2]] = 1
+        weight = start_logits.new_tensor([1.0, self.config.span_positive_weight])
         losses = {
-            "start_loss": _masked_ce(start_logits, start_labels, window_mask),
-            "end_loss": _masked_ce(end_logits, end_labels, valid),
+            "start_loss": _masked_ce(start_logits, start_labels, window_mask, weight),
+            "end_loss": _masked_ce(end_logits, end_labels, valid, weight),
         }
         p_start = start_logits.detach().softmax(-1)[spans[:, 0], spans[:, 1], 1]
         p_end = end_logits.detach().softmax(-1)[which, spans[:, 2], 1]

@@ -26,6 +26,7 @@ class RelikReaderModule(pl.LightningModule):
         warmup_steps: int = 5_000,  # Table 4 (AIDA)
         total_steps: int = 50_000,  # linear decay to 0 at this step
         layer_lr_decay: float | None = 0.9,  # Clark et al. (2020); None = one learning rate
+        head_learning_rate: float | None = None,  # lr of the randomly initialised heads; None = learning_rate
     ) -> None:
         super().__init__()
         self.model = model
@@ -34,6 +35,7 @@ class RelikReaderModule(pl.LightningModule):
         self.warmup_steps = warmup_steps
         self.total_steps = total_steps
         self.layer_lr_decay = layer_lr_decay
+        self.head_learning_rate = learning_rate if head_learning_rate is None else head_learning_rate
         self._counts = ReaderCounts()
 
     def training_step(self, batch: ReaderBatch, batch_idx: int) -> torch.Tensor:
@@ -73,7 +75,7 @@ class RelikReaderModule(pl.LightningModule):
         return max(0.0, (self.total_steps - step) / max(1, self.total_steps - self.warmup_steps))
 
     def parameter_groups(self) -> list[dict]:
-        """AdamW groups: no decay on biases/norms; lr x decay^(depth from the top) per encoder layer."""
+        """AdamW groups: no decay on biases/norms; lr x decay^(depth from the top) per encoder layer; head lr."""
         groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
         for name, param in self.model.named_parameters():
             if param.requires_grad:
@@ -82,8 +84,10 @@ class RelikReaderModule(pl.LightningModule):
         return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
 
     def _layer_lr(self, name: str) -> float:
-        """Heads: lr; encoder layer i of N: lr x d^(N - i); embeddings: lr x d^(N + 1)."""
-        if self.layer_lr_decay is None or not name.startswith("encoder."):
+        """Heads: head lr; encoder layer i of N: lr x d^(N - i); embeddings: lr x d^(N + 1)."""
+        if not name.startswith("encoder."):
+            return self.head_learning_rate
+        if self.layer_lr_decay is None:
             return self.learning_rate
         num_layers = self.model.encoder.config.num_hidden_layers
         match = _LAYER.search(name)

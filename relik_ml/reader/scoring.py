@@ -1,7 +1,9 @@
-"""Reader dev scores: span F1 (predicted spans), EL accuracy (gold spans), triplet F1."""
+"""Reader dev scores: span F1 (predicted spans), EL accuracy (gold spans), triplet F1; and the
+dev-only tuning of the start / end thresholds (one pass at a low floor, then a grid over the pair)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +12,7 @@ from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel, RelikReaderOutput
 
 LABELS = ("spans", "span_entities", "triplets")
+THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 … 0.90, for both heads
 
 
 @dataclass
@@ -75,3 +78,86 @@ def score_reader(model: RelikReaderModel, batches: Iterable[ReaderBatch]) -> dic
         counts.add(model(**unlabelled), model(**batch.tensors), batch)
     model.train(was_training)
     return counts.scores()
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The (start, end) thresholds with the best dev span F1, and the F1 of the thresholds before."""
+
+    start_threshold: float
+    end_threshold: float
+    span_f1: float
+    previous_span_f1: float
+
+    def to_json(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class _Candidates:
+    """Every span above the grid floor: its row, p_start, p_end, score and whether it is gold."""
+
+    rows: list[int] = dataclasses.field(default_factory=list)
+    p_start: list[float] = dataclasses.field(default_factory=list)
+    p_end: list[float] = dataclasses.field(default_factory=list)
+    gold: list[bool] = dataclasses.field(default_factory=list)
+    num_gold: int = 0
+    num_rows: int = 0
+
+    def add(self, output: RelikReaderOutput, batch: ReaderBatch) -> None:
+        p_start = output.start_logits.softmax(-1)[..., 1]
+        gold = _rows(batch.tensors["spans"])
+        for (b, s, e), score in zip(output.spans.tolist(), output.span_scores.tolist()):
+            start = float(p_start[b, s])
+            self.rows.append(self.num_rows + b)
+            self.p_start.append(start)
+            self.p_end.append(score / start)
+            self.gold.append((b, s, e) in gold)
+        self.num_gold += len(gold)
+        self.num_rows += int(batch.tensors["input_ids"].shape[0])
+
+    def span_f1(self, start_threshold: float, end_threshold: float, max_per_row: int) -> float:
+        """Span F1 of the spans inference would keep with these thresholds (best `max_per_row` per row)."""
+        p_start, p_end = torch.tensor(self.p_start), torch.tensor(self.p_end)
+        kept = torch.nonzero((p_start > start_threshold) & (p_end > end_threshold)).squeeze(-1)
+        order = kept[torch.argsort(p_start[kept] * p_end[kept], descending=True, stable=True)]
+        per_row: dict[int, int] = {}
+        tp = predicted = 0
+        for i in order.tolist():
+            row = self.rows[i]
+            if per_row.get(row, 0) < max_per_row:
+                per_row[row] = per_row.get(row, 0) + 1
+                predicted += 1
+                tp += int(self.gold[i])
+        return _f1(tp, predicted, self.num_gold)
+
+
+@torch.no_grad()
+def tune_span_thresholds(
+    model: RelikReaderModel, batches: Iterable[ReaderBatch], grid: Sequence[float] = THRESHOLD_GRID
+) -> ThresholdChoice:
+    """Best (start, end) pair of `grid` for dev span F1; the model's own pair wins ties. Config left as found."""
+    if not grid:
+        raise ValueError("the threshold grid is empty")
+    config = model.config
+    before = (config.start_threshold, config.end_threshold, config.max_predicted_spans)
+    was_training = model.training
+    model.eval()
+    candidates = _Candidates()
+    try:
+        config.start_threshold = config.end_threshold = min(min(grid), before[0], before[1])
+        config.max_predicted_spans = 1 << 30
+        for batch in batches:
+            batch = batch.to(model.device)
+            candidates.add(model(**{k: v for k, v in batch.tensors.items() if k not in LABELS}), batch)
+    finally:
+        config.start_threshold, config.end_threshold, config.max_predicted_spans = before
+        model.train(was_training)
+    previous = candidates.span_f1(before[0], before[1], before[2])
+    best = ThresholdChoice(before[0], before[1], previous, previous)
+    for start in grid:
+        for end in grid:
+            f1 = candidates.span_f1(start, end, before[2])
+            if f1 > best.span_f1 + 1e-12:
+                best = ThresholdChoice(float(start), float(end), f1, previous)
+    return best

@@ -19,7 +19,7 @@ from relik_ml.reader.data import ReaderExample, TokenBudgetSampler, collate, enc
 from relik_ml.reader.inputs import ReaderInput, add_reader_tokens
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.module import RelikReaderModule
-from relik_ml.reader.scoring import score_reader
+from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class ReaderTrainConfig:
     """Training hyper-parameters (defaults: ReLiK Table 4, AIDA column)."""
 
     backbone_path: str  # local HF directory with the encoder weights and its tokenizer
-    learning_rate: float = 1e-5  # AdamW learning rate
+    learning_rate: float = 1e-5  # AdamW learning rate of the encoder (top layer)
+    head_learning_rate: float | None = None  # lr of the randomly initialised heads; None = learning_rate
     weight_decay: float = 0.01  # AdamW weight decay (not on biases / norms)
     layer_lr_decay: float | None = 0.9  # layer-wise lr decay; None turns it off
     max_steps: int = 50_000  # optimisation steps
@@ -39,6 +40,7 @@ class ReaderTrainConfig:
     precision: str = "32-true"  # Lightning precision ("bf16-mixed" on a GPU)
     accelerator: str = "auto"  # Lightning accelerator
     seed: int = 0  # seeds batching, dropout and head initialisation
+    tune_thresholds: bool = True  # after training, set start/end thresholds to the best dev span F1 pair
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class ReaderTrainSummary:
     best_metric: float | None
     dev_scores: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    thresholds: dict[str, float] = field(default_factory=dict)  # the dev tuning (empty when not tuned)
 
 
 class _KeepBest(pl.Callback):
@@ -92,6 +95,7 @@ def train_reader(
         warmup_steps=train_config.warmup_steps,
         total_steps=train_config.max_steps,
         layer_lr_decay=train_config.layer_lr_decay,
+        head_learning_rate=train_config.head_learning_rate,
     )
     keep_best = _KeepBest(train_config.monitor)
     train_loader = _loader(train_inputs, tokenizer.pad_token_id, train_config, shuffle=True)
@@ -100,6 +104,11 @@ def train_reader(
     trainer.fit(module, train_loader, dev_loader)
     if keep_best.state is not None:
         model.load_state_dict(keep_best.state)
+    thresholds: dict[str, float] = {}
+    if dev_loader is not None and train_config.tune_thresholds:
+        choice = tune_span_thresholds(model, dev_loader)
+        model.config.start_threshold, model.config.end_threshold = choice.start_threshold, choice.end_threshold
+        thresholds = choice.to_json()
     dev_scores = score_reader(model, dev_loader) if dev_loader is not None else {}
     summary = ReaderTrainSummary(
         output_dir=Path(output_dir),
@@ -109,12 +118,14 @@ def train_reader(
         best_metric=keep_best.best,
         dev_scores=dev_scores,
         seconds=time.time() - began,
+        thresholds=thresholds,
     )
     save_reader(
         model.cpu(), tokenizer, output_dir,
         config={"reader": model.config.to_diff_dict(), "train": asdict(train_config)},
         counts={"train_windows": len(train_inputs), "dev_windows": len(dev_inputs), "steps": trainer.global_step},
-        extra={"dev_scores": dev_scores, "best_metric": keep_best.best, "monitor": train_config.monitor},
+        extra={"dev_scores": dev_scores, "best_metric": keep_best.best, "monitor": train_config.monitor,
+               "span_thresholds": thresholds},
     )
     return summary
 

@@ -17,8 +17,9 @@ from relik_ml.types import Passage
 class HardNegativeMiner(Callback):
     """Refill `hard_negatives` after each epoch ("epoch" mode) or every fraction of one ("fraction").
 
-    Each round re-embeds the KB with the current model, samples windows with probability
-    `mining_probability` and replaces the whole mapping; its content is saved in checkpoints.
+    Each round takes the KB embedded by the current model (`pl_module.kb_embeddings()`, shared
+    with a validation at the same step), samples windows with probability `mining_probability`
+    and replaces the whole mapping; its content is saved in checkpoints.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class HardNegativeMiner(Callback):
             probability=self.config.mining_probability,
             rng=self._rng,
             batch_size=self.config.encode_batch_size,
+            passage_embeddings=pl_module.kb_embeddings(),
         )
         self.hard_negatives.clear()
         self.hard_negatives.update(mined)

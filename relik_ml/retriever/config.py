@@ -56,7 +56,7 @@ class RetrieverTrainConfig:
     warmup_steps: int = 0  # linear warm-up steps before the linear decay to 0
     batch_size: int = 64  # windows per batch ("query batch size", Table 3)
     passages_per_batch: int = 400  # passage batch: golds, then hard negatives, then random fill up to this (Table 3)
-    max_steps: int = 5000  # optimiser steps (Table 3: 110,000 BLINK pretraining, 5,000 EL, 40,000 RE)
+    max_steps: int = 5000  # optimiser steps (Table 3: 110,000 BLINK pretraining, 5,000 EL, 40,000 RE); 0 = no training
     max_epochs: int | None = None  # stop after this many epochs too; None = bounded by max_steps only
     hard_negatives_per_window: int = 15  # at most this many mined incorrect passages per window (§4.1.4)
     mining_probability: float = 1.0  # chance that a window receives mined negatives (Table 3: 0.2 BLINK, 1.0 EL/RE)
@@ -79,6 +79,8 @@ class RetrieverTrainConfig:
             raise ValueError(f"mine_every_fraction must be in (0, 1], got {self.mine_every_fraction}")
         if self.mining_mode not in ("fraction", "epoch"):
             raise ValueError(f"mining_mode must be 'fraction' or 'epoch', got {self.mining_mode!r}")
+        if self.max_steps < 0:
+            raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
         if self.task not in ("el", "re"):
             raise ValueError(f"task must be 'el' or 're', got {self.task!r}")
 

@@ -13,6 +13,7 @@ from relik_ml.retriever.config import RetrieverTrainConfig
 from relik_ml.retriever.data import RetrieverBatch, RetrieverExample
 from relik_ml.retriever.encoder import Retriever
 from relik_ml.retriever.evaluate import recall_at_k
+from relik_ml.retriever.kb_cache import KBEmbeddingCache
 from relik_ml.retriever.loss import multilabel_nce
 from relik_ml.retriever.search import top_k_ids
 from relik_ml.types import Passage
@@ -27,9 +28,7 @@ class RetrieverModule(pl.LightningModule):
         super().__init__()
         self.retriever = retriever.train()  # HF models load in eval mode; dropout is part of training
         self.config = config
-        self.passages = list(passages)
-        self._passage_ids = [p.id for p in self.passages]
-        self._passage_embeddings: np.ndarray | None = None
+        self.kb = KBEmbeddingCache(passages, config.encode_batch_size)  # shared with the hard-negative miner
         self._gold: list[tuple[str, ...]] = []
         self._retrieved: list[list[str]] = []
 
@@ -42,13 +41,22 @@ class RetrieverModule(pl.LightningModule):
         self.log("train/passages_per_batch", float(len(batch.passage_ids)), on_step=True, batch_size=size)
         return loss
 
+    def kb_embeddings(self) -> np.ndarray:
+        """The KB (n, d) under the current weights: embedded once per step, for validation and mining."""
+        return self.kb.get(self.retriever)
+
+    def on_train_batch_start(self, batch: RetrieverBatch, batch_idx: int) -> None:
+        self.kb.invalidate()  # the optimiser step of this batch changes the weights
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.kb.invalidate()
+
     def on_validation_epoch_start(self) -> None:
-        self._passage_embeddings = self.retriever.encode_passages(self.passages, self.config.encode_batch_size)
         self._gold, self._retrieved = [], []
 
     def validation_step(self, batch: list[RetrieverExample], batch_idx: int) -> None:
         queries = self.retriever.encode_windows([e.window for e in batch], self.config.encode_batch_size)  # (b, d)
-        self._retrieved.extend(top_k_ids(queries, self._passage_embeddings, self._passage_ids, self.config.eval_k))
+        self._retrieved.extend(top_k_ids(queries, self.kb_embeddings(), self.kb.passage_ids, self.config.eval_k))
         self._gold.extend(e.gold_ids for e in batch)
 
     def on_validation_epoch_end(self) -> None:
@@ -56,7 +64,8 @@ class RetrieverModule(pl.LightningModule):
         metrics = recall_at_k(self._gold, self._retrieved, ks)
         for k in ks:
             self.log(f"val/recall@{k}", float(metrics[f"recall@{k}"]), prog_bar=k == self.config.eval_k)
-        self._passage_embeddings, self._gold, self._retrieved = None, [], []
+        self.log("val/kb_encodings", float(self.kb.encodings))
+        self._gold, self._retrieved = [], []
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.RAdam(

@@ -58,7 +58,7 @@ def train_retriever(
     """Fine-tune `retriever_config.backbone` with multi-label NCE and mined hard negatives.
 
     The best model by dev recall@eval_k (the last one without dev windows) is written atomically
-    to `output_dir` with a manifest. Lightning checkpoints live in `work_dir/checkpoints`
+    to `output_dir` with a manifest; `max_steps=0` writes the backbone itself, untrained. Lightning checkpoints live in `work_dir/checkpoints`
     (default: a `.work` sibling of `output_dir`); `resume_from` is one of them, or "last".
     """
     started = time.monotonic()
@@ -68,9 +68,16 @@ def train_retriever(
     kb_ids = {p.id for p in passages}
     train_examples, skipped = build_examples(train_windows, train_config.task, kb_ids)
     dev_examples, _ = build_examples(dev_windows, train_config.task, kb_ids)
+    retriever = Retriever.from_backbone(retriever_config)
+    if train_config.max_steps == 0:  # no training data for this stage (e.g. no hyperlink corpus): pass through
+        summary = RetrieverTrainSummary(
+            output_dir, checkpoint_dir, 0, 0, None, None, train_config.monitor, len(train_examples), skipped,
+            len(dev_examples), time.monotonic() - started,
+        )
+        _write_artifact(retriever, summary, retriever_config, train_config, len(passages))
+        return summary
     if not train_examples:
         raise InputError("no training window has a gold passage in the KB", field="train_windows")
-    retriever = Retriever.from_backbone(retriever_config)
     module = RetrieverModule(retriever, train_config, passages)
     data = RetrieverDataModule(retriever, train_examples, dev_examples, passages, train_config)
     checkpoint = _checkpoint_callback(checkpoint_dir, train_config, has_dev=bool(dev_examples))

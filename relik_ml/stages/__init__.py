@@ -6,7 +6,7 @@ this table, so the three graphs cannot drift apart.
 from __future__ import annotations
 
 from relik_ml.config import Params
-from relik_ml.stages import data, linking
+from relik_ml.stages import data, linking, relations
 from relik_ml.stages.core import Stage, StageCall
 from relik_ml.stages.data import languages, split_task_key, task_split_keys
 
@@ -24,6 +24,7 @@ STAGES: dict[str, Stage] = {
         Stage("task_windows", "windows", ("task_windows",), data.task_windows_call, upstream=("entity_passages",),
               raw=("raw_task_datasets",), partitions=task_split_keys),
         *linking.STAGES,
+        *relations.STAGES,
     )
 }
 

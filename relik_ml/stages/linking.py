@@ -8,6 +8,7 @@ from typing import Any
 from relik_ml.config import Params, build_section
 from relik_ml.index import IndexConfig
 from relik_ml.evaluation.promotion import GateConfig
+from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalReportConfig
 from relik_ml.pipeline import evaluation, reading, retrieval
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.stages.core import Stage, StageCall
@@ -112,6 +113,30 @@ def passage_index_call(params: Params, _: str | None) -> StageCall:
     )
 
 
+def zero_shot_backbone(params: Params) -> str:
+    """The untrained backbone the retriever branch starts from (the pretraining stage's backbone)."""
+    return str(_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
+
+
+def retriever_eval_report_call(params: Params, _: str | None) -> StageCall:
+    section = _section(params, PREFIX, "retriever_eval_report")
+    source = params.root / "params.yaml"
+    gate = build_section(RecallGateConfig, section.pop("gate", None), name=f"{PREFIX}.retriever_eval_report.gate",
+                         source=source)
+    config = build_section(RetrievalReportConfig, section, name=f"{PREFIX}.retriever_eval_report", source=source)
+    task = splits(params)
+    model, index = _artifact(params, "retriever"), _artifact(params, "passage_index")
+    passages, backbone = params.artifact_dir("entity_passages"), zero_shot_backbone(params)
+    eval_dirs = {split: _windows_dir(params, split) for split in dict.fromkeys([task.dev_split, *task.eval_splits])}
+    out = _artifact(params, "retriever_eval_report")
+    inputs = {"retriever": model, "index": index, "passages": passages,
+              **{f"windows_{s}": d for s, d in eval_dirs.items()}}
+    return StageCall(
+        f"{PREFIX}/retriever_eval_report", None, out, {"backbone": backbone, "report": config, "gate": gate}, inputs,
+        lambda: retrieval.retriever_eval_report(model, index, passages, backbone, eval_dirs, config, gate, out),
+    )
+
+
 def _all_splits(params: Params) -> list[str]:
     task = splits(params)
     return list(dict.fromkeys([task.train_split, task.dev_split, *task.eval_splits]))
@@ -186,6 +211,12 @@ STAGES = (
           upstream=(f"{PREFIX}/retriever", "entity_passages"), partitions=shard_keys, heavy=True),
     Stage(f"{PREFIX}/passage_index", "retrieval", (f"{PREFIX}.passage_index",), passage_index_call,
           upstream=(f"{PREFIX}/passage_embeddings",)),
+    Stage(f"{PREFIX}/retriever_eval_report", "retrieval",
+          (f"{PREFIX}.retriever_eval_report", f"{PREFIX}.dev_split", f"{PREFIX}.eval_splits",
+           f"{PREFIX}.retriever_pretrained.backbone"),
+          retriever_eval_report_call,
+          upstream=(f"{PREFIX}/retriever", f"{PREFIX}/passage_index", "entity_passages", "task_windows"),
+          description="Recall@1/10/50/100 per eval split: fine-tuned retriever, untrained backbone, BM25; recall gate."),
     Stage(f"{PREFIX}/candidates", "reading", (f"{PREFIX}.candidates",), candidates_call,
           upstream=(f"{PREFIX}/retriever", f"{PREFIX}/passage_index", "task_windows")),
     Stage(f"{PREFIX}/reader", "reading", (f"{PREFIX}.reader", "tracking"), reader_call,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from relik_ml.reader.decoding import decode, merge_windows, pick_spans, pick_starts
+from relik_ml.reader.decoding import _lex_order, _rank_within, decode, merge_windows, pick_spans, pick_starts
 from relik_ml.reader.inputs import build_reader_input
 from relik_ml.reader.modeling import RelikReaderOutput
 from relik_ml.types import NME, Prediction, Span, Triplet
@@ -58,3 +58,37 @@ def test_merge_windows_dedups_and_resolves_conflicts_by_probability():
     assert len(merged.triplets) == 2
     lyon_triplet = next(t for t, _ in merged.triplets if t.subject.start == 130)
     assert lyon_triplet.object.label == "France"  # argument relinked to the merged span
+
+
+def _rank_within_loop(groups: torch.Tensor) -> torch.Tensor:
+    """The plain definition: position of each element among the earlier elements of its group."""
+    seen: dict[int, int] = {}
+    ranks = []
+    for value in groups.tolist():
+        ranks.append(seen.get(value, 0))
+        seen[value] = ranks[-1] + 1
+    return torch.tensor(ranks, dtype=torch.long)
+
+
+def test_rank_within_and_lex_order_match_their_plain_definitions():
+    generator = torch.Generator().manual_seed(0)
+    for size in (0, 1, 7, 200):
+        groups = torch.randint(0, 5, (size,), generator=generator)
+        assert _rank_within(groups).tolist() == _rank_within_loop(groups).tolist()
+        rows = torch.randint(0, 9, (size, 3), generator=generator)
+        expected = sorted(range(size), key=lambda i: tuple(rows[i].tolist()))  # Python's sort is stable
+        assert _lex_order(rows).tolist() == expected
+
+
+def test_pick_spans_caps_each_row_by_score():
+    generator = torch.Generator().manual_seed(1)
+    starts = torch.tensor([[b, s] for b in range(3) for s in range(1, 6)])
+    end_probs = torch.rand(len(starts), 8, generator=generator)
+    p_start = torch.rand(len(starts), generator=generator)
+    spans, scores = pick_spans(starts, p_start, end_probs, 0.3, max_per_row=4)
+    everything, all_scores = pick_spans(starts, p_start, end_probs, 0.3, max_per_row=1000)
+    for b in range(3):
+        row = all_scores[everything[:, 0] == b]
+        kept = scores[spans[:, 0] == b]
+        assert sorted(kept.tolist(), reverse=True) == sorted(row.tolist(), reverse=True)[:4]
+    assert spans.tolist() == sorted(spans.tolist())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from relik_ml.errors import InputError
-from relik_ml.reader.inputs import build_reader_input
+from relik_ml.reader.inputs import TokenCache, build_reader_input
 from relik_ml.types import Passage, Span, Window
 
 
@@ -81,3 +81,31 @@ def test_span_without_tokens_is_an_input_error(make_reader):
     window = Window("w", "d", "a  b", 0, 4, spans=(Span(1, 2, "X"),))
     with pytest.raises(InputError, match="field 'spans'"):
         build_reader_input(window, [Passage("X", "X", "")], [], tokenizer, config, with_labels=True)
+
+
+def test_token_cache_gives_the_same_inputs_without_tokenizing_again(make_reader, paris, passages):
+    _, tokenizer, config = make_reader("cie")
+    entities, relations = [passages["Paris"], passages["France"]], [passages["P1376"]]
+    plain = build_reader_input(paris, entities, relations, tokenizer, config, with_labels=True)
+    cache = TokenCache(tokenizer, config)
+    cache.prepare([paris], [*entities, *relations])
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return tokenizer(*args, **kwargs)
+
+    cache.tokenizer = counting
+    cached = build_reader_input(paris, entities, relations, tokenizer, config, with_labels=True, tokens=cache)
+    assert cached == plain
+    assert calls == []  # window and candidate texts came from the batched `prepare`
+    cache.candidate(passages["Germany"])
+    assert len(calls) == 1  # an unseen candidate is tokenized on demand
+
+
+def test_token_cache_is_bounded(make_reader, passages):
+    _, tokenizer, config = make_reader("el")
+    cache = TokenCache(tokenizer, config, max_candidates=2)
+    cache.prepare([], [passages["Paris"], passages["France"]])
+    cache.prepare([], [passages["Germany"]])
+    assert len(cache._candidates) == 1

@@ -138,3 +138,27 @@ def test_save_load_gives_identical_outputs(make_reader, paris, passages, tmp_pat
             assert torch.equal(a.spans, b.spans)
             assert torch.allclose(a.start_logits, b.start_logits, atol=1e-6)
             assert torch.allclose(a.entity_logits, b.entity_logits, atol=1e-5)
+
+
+def test_span_positive_weight_weights_the_gold_class(make_reader, paris, passages):
+    plain, batch = _batch(make_reader, "el", paris, passages, dropout=0.0)
+    weighted, _ = _batch(make_reader, "el", paris, passages, dropout=0.0, span_positive_weight=4.0)
+    weighted.load_state_dict(plain.state_dict())
+    out_plain, out_weighted = plain(**batch.tensors), weighted(**batch.tensors)  # eval: no encoder dropout
+    mask = batch.tensors["window_mask"]
+    labels = torch.zeros_like(mask, dtype=torch.long)
+    labels[batch.tensors["spans"][:, 0], batch.tensors["spans"][:, 1]] = 1
+    nll = -out_plain.start_logits.log_softmax(-1).gather(-1, labels[..., None]).squeeze(-1)[mask]
+    weights = 1.0 + 3.0 * labels[mask]
+    assert torch.allclose(out_plain.start_loss, nll.mean())
+    assert torch.allclose(out_weighted.start_loss, (weights * nll).sum() / weights.sum())
+    assert torch.allclose(out_weighted.entity_loss, out_plain.entity_loss)
+
+
+def test_bad_thresholds_and_weights_are_rejected(make_reader):
+    import pytest
+
+    with pytest.raises(ValueError, match="span_positive_weight"):
+        make_reader("el", span_positive_weight=0.0)
+    with pytest.raises(ValueError, match="start_threshold"):
+        make_reader("el", start_threshold=1.0)

@@ -31,3 +31,15 @@ def test_warmup_then_linear_decay(make_reader):
 def test_input_budget_over_encoder_positions_is_rejected(make_reader):
     with pytest.raises(ValueError, match="positions"):
         make_reader("el", max_input_tokens=1024)
+
+
+def test_heads_get_their_own_learning_rate(make_reader):
+    model, _, _ = make_reader("cie")
+    module = RelikReaderModule(model, learning_rate=1e-4, head_learning_rate=1e-3, layer_lr_decay=0.5)
+    lr_of = {id(p): group["lr"] for group in module.parameter_groups() for p in group["params"]}
+    for name, param in model.named_parameters():
+        if name.startswith("encoder."):
+            assert lr_of[id(param)] <= 1e-4, name
+        else:  # start, end, entity projection and relation heads
+            assert lr_of[id(param)] == 1e-3, name
+    assert RelikReaderModule(model, learning_rate=1e-4)._layer_lr("start_head.weight") == 1e-4  # default: same lr

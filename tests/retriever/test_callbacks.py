@@ -6,14 +6,19 @@ from types import SimpleNamespace
 from relik_ml.retriever.callbacks import HardNegativeMiner
 from relik_ml.retriever.config import RetrieverTrainConfig
 from relik_ml.retriever.data import build_examples
+from relik_ml.retriever.kb_cache import KBEmbeddingCache
 
 
 class _Module:
-    """The two things the miner uses from a LightningModule."""
+    """The three things the miner uses from a LightningModule."""
 
-    def __init__(self, retriever):
+    def __init__(self, retriever, kb):
         self.retriever = retriever
+        self.kb = KBEmbeddingCache(kb, 64)
         self.logged = {}
+
+    def kb_embeddings(self):
+        return self.kb.get(self.retriever)
 
     def log(self, name, value):
         self.logged[name] = value
@@ -34,7 +39,7 @@ def _miner(toy_kb, toy_train_windows, **config):
 
 def test_fraction_mode_mines_every_tenth_of_an_epoch(retriever, toy_kb, toy_train_windows):
     miner, store = _miner(toy_kb, toy_train_windows, mining_mode="fraction", mine_every_fraction=0.1)
-    module = _Module(retriever)
+    module = _Module(retriever, toy_kb)
     for batch_idx in range(20):
         miner.on_train_batch_end(_trainer(), module, None, None, batch_idx)
     miner.on_train_epoch_end(_trainer(), module)
@@ -45,7 +50,7 @@ def test_fraction_mode_mines_every_tenth_of_an_epoch(retriever, toy_kb, toy_trai
 
 def test_epoch_mode_mines_after_epochs_but_not_after_the_last(retriever, toy_kb, toy_train_windows):
     miner, store = _miner(toy_kb, toy_train_windows, mining_mode="epoch", mining_probability=0.5)
-    module = _Module(retriever)
+    module = _Module(retriever, toy_kb)
     miner.on_train_batch_end(_trainer(), module, None, None, 1)
     assert miner.rounds == 0
     miner.on_train_epoch_end(_trainer(), module)
@@ -57,7 +62,18 @@ def test_epoch_mode_mines_after_epochs_but_not_after_the_last(retriever, toy_kb,
 
 def test_state_round_trip(retriever, toy_kb, toy_train_windows):
     miner, store = _miner(toy_kb, toy_train_windows)
-    miner.mine(_Module(retriever))
+    miner.mine(_Module(retriever, toy_kb))
     other, other_store = _miner(toy_kb, toy_train_windows)
     other.load_state_dict(miner.state_dict())
     assert other_store == store and other.rounds == 1
+
+
+def test_mining_rounds_at_one_step_share_one_kb_encoding(retriever, toy_kb, toy_train_windows):
+    miner, _ = _miner(toy_kb, toy_train_windows)
+    module = _Module(retriever, toy_kb)
+    miner.mine(module)
+    miner.mine(module)
+    assert module.kb.encodings == 1
+    module.kb.invalidate()
+    miner.mine(module)
+    assert module.kb.encodings == 2 and miner.rounds == 3

@@ -83,3 +83,33 @@ def test_no_gold_in_the_kb_is_an_input_error(tiny_backbone_dir, toy_train_window
     config = RetrieverConfig(backbone=str(tiny_backbone_dir))
     with pytest.raises(InputError, match="train_windows"):
         train_retriever(toy_train_windows, [], [Passage("X", "x", "")], config, TRAIN, tmp_path / "out")
+
+
+def test_validation_and_mining_at_one_step_embed_the_kb_once(
+    tiny_backbone_dir, toy_kb, toy_train_windows, toy_dev_windows, tmp_path, monkeypatch
+):
+    """Two epochs, epoch-end validation and mining: initial + 2 epoch ends = 3 KB passes (not 4)."""
+    kb_passes = []
+    encode = Retriever.encode_passages
+
+    def counting(self, passages, *args, **kwargs):
+        if len(passages) == len(toy_kb):
+            kb_passes.append(1)
+        return encode(self, passages, *args, **kwargs)
+
+    monkeypatch.setattr(Retriever, "encode_passages", counting)
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir), max_query_tokens=16, max_passage_tokens=16)
+    two_epochs = replace(TRAIN, max_steps=1000, max_epochs=2, mining_mode="epoch")
+    summary = train_retriever(toy_train_windows, toy_dev_windows, toy_kb, config, two_epochs, tmp_path / "out",
+                              accelerator="cpu")
+    assert summary.epochs == 2 and len(kb_passes) == 3
+
+
+def test_zero_steps_writes_the_backbone_untrained_even_without_gold(tiny_backbone_dir, toy_kb, tmp_path):
+    """A stage without training data (no hyperlink corpus) passes its backbone through."""
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir))
+    summary = train_retriever([], [], toy_kb, config, replace(TRAIN, max_steps=0), tmp_path / "out")
+    assert (summary.steps, summary.train_examples, summary.best_dev_recall) == (0, 0, None)
+    saved = Retriever.from_pretrained(summary.model_dir).encode_passages(toy_kb[:3])
+    assert saved == pytest.approx(Retriever.from_backbone(config).encode_passages(toy_kb[:3]), abs=1e-6)
+    assert read_manifest(summary.model_dir)["counts"]["steps"] == 0

@@ -1,0 +1,146 @@
+"""Refresh a model directory's KB against a newer passages artifact, without retraining.
+
+The model directory (see `relik_ml.inference.model_dir`) keeps its retriever and reader; only the
+index and the passages file change: new and changed passages are embedded with the directory's own
+retriever and upserted, passages missing from the newer KB are removed (`prune`, for full
+snapshots) or kept (partial dumps). The refreshed directory is written atomically to `out` (default:
+over `model`), so the old directory stays intact when anything fails. Its `manifest.json` records the
+counts under `refresh`, and its index directory holds the `content_hashes.json` sidecar.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from relik_ml.errors import InputError
+from relik_ml.index import PassageIndex
+from relik_ml.index.refresh import (
+    RefreshCounts,
+    diff_kb,
+    read_content_hashes,
+    refresh_index,
+    refreshed_hashes,
+    save_with_hashes,
+)
+from relik_ml.inference import model_dir as names
+from relik_ml.inference.model_dir import read_passage_file, write_model_files
+from relik_ml.inference.settings import RelikSettings
+from relik_ml.io import MANIFEST, atomic_directory, read_json, write_json, write_jsonl
+from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
+from relik_ml.types import Passage
+
+
+def passage_hash(passage: Passage) -> str:
+    """Content hash of what the retriever embeds (title and text; the id and language are not embedded)."""
+    return hashlib.sha256(f"{passage.title}\x1f{passage.text}".encode("utf-8")).hexdigest()[:32]
+
+
+def load_kb(source: Path) -> dict[str, Passage]:
+    """Passages by id from a JSON lines file or a passages artifact directory (`passages.jsonl`)."""
+    return read_passage_file(source / PASSAGES_FILE if source.is_dir() else source)
+
+
+def refresh_model_dir(
+    model: Path,
+    passages: Path,
+    out: Path | None = None,
+    *,
+    relations: bool = False,
+    prune: bool = True,
+    batch_size: int = 128,
+    device: str = "cpu",
+) -> Summary:
+    """Bring the entity (or, with `relations`, relation) index of `model` up to the KB in `passages`."""
+    model, out = Path(model), Path(out) if out is not None else Path(model)
+    settings = RelikSettings.from_json(read_json(model / names.SETTINGS_FILE), path=model / names.SETTINGS_FILE)
+    kb_name, retriever_dir, index_dir = _parts(model, settings, relations)
+    newer = load_kb(passages)
+    if not newer:
+        raise InputError("the newer KB has no passages", path=passages)
+    held_passages = read_passage_file(model / kb_name)
+    index = PassageIndex.load(model / index_dir)
+    held = read_content_hashes(model / index_dir) or _hashes_of(index, held_passages, model / kb_name)
+    newer_hashes = {pid: passage_hash(p) for pid, p in newer.items()}
+    embed = _embedder(model / retriever_dir, newer, batch_size, device)
+    counts = refresh_index(index, held, newer_hashes, embed, prune=prune)
+    kb = _merged_kb(held_passages, newer, index, prune)
+    with atomic_directory(out) as tmp:
+        _copy_unchanged(model, tmp, skip={kb_name, index_dir, MANIFEST})
+        save_with_hashes(index, refreshed_hashes(held, newer_hashes, prune=prune), tmp / index_dir)
+        write_jsonl(tmp / kb_name, kb.values())
+        write_model_files(tmp, settings)
+        _record(tmp, counts, passages, relations, prune)
+    return Summary("refreshed_model", out, {**counts.to_json(), "passages": len(kb)},
+                   extra={"kb": "relations" if relations else "entities", "prune": prune})
+
+
+def pending(model: Path, passages: Path, *, relations: bool = False, prune: bool = True) -> dict[str, int]:
+    """What `refresh_model_dir` would do, without embedding: counts of new, changed and removed ids."""
+    settings = RelikSettings.from_json(read_json(model / names.SETTINGS_FILE), path=model / names.SETTINGS_FILE)
+    kb_name, _, index_dir = _parts(model, settings, relations)
+    index = PassageIndex.load(model / index_dir)
+    held = read_content_hashes(model / index_dir) or _hashes_of(index, read_passage_file(model / kb_name), model / kb_name)
+    diff = diff_kb(held, {pid: passage_hash(p) for pid, p in load_kb(passages).items()}, prune=prune)
+    return {"new": len(diff.new), "changed": len(diff.changed), "removed": len(diff.removed), "unchanged": diff.unchanged}
+
+
+def _parts(model: Path, settings: RelikSettings, relations: bool) -> tuple[str, str, str]:
+    """(passages file, retriever dir, index dir) of the entity or relation KB; all must exist."""
+    if relations:
+        if not settings.relations:
+            raise InputError("the model directory has no relation KB", path=model / names.SETTINGS_FILE, field="relations")
+        parts = (settings.relations, names.RELATION_RETRIEVER_DIR, names.RELATION_INDEX_DIR)
+    else:
+        parts = (settings.kb, names.RETRIEVER_DIR, names.INDEX_DIR)
+    for name in parts:
+        if not (model / name).exists():
+            raise InputError(f"the model directory has no {name} to refresh", path=model / name)
+    return parts
+
+
+def _hashes_of(index: PassageIndex, passages: dict[str, Passage], path: Path) -> dict[str, str]:
+    """Content hashes of the indexed ids, from the passages the index was built from."""
+    missing = [pid for pid in index.ids if pid not in passages]
+    if missing:
+        raise InputError(f"{len(missing)} indexed ids have no passage, e.g. {missing[:3]}", path=path)
+    return {pid: passage_hash(passages[pid]) for pid in index.ids}
+
+
+def _embedder(retriever_dir: Path, newer: dict[str, Passage], batch_size: int, device: str):
+    """`embed(ids)` with the directory's retriever, loaded only when something needs embedding."""
+
+    def embed(ids):
+        from relik_ml.retriever.encoder import Retriever
+
+        retriever = Retriever.from_pretrained(retriever_dir).to(device).eval()
+        return retriever.encode_passages([newer[i] for i in ids], batch_size, show_progress=len(ids) > 10_000)
+
+    return embed
+
+
+def _merged_kb(held: dict[str, Passage], newer: dict[str, Passage], index: PassageIndex, prune: bool) -> dict[str, Passage]:
+    """The passages file after the refresh: the newer KB (pruning) or the held one updated by it."""
+    kb = dict(newer) if prune else {**held, **newer}
+    missing = [pid for pid in index.ids if pid not in kb]
+    assert not missing, f"refreshed index holds ids without passages, e.g. {missing[:3]}"
+    return kb
+
+
+def _copy_unchanged(model: Path, target: Path, skip: set[str]) -> None:
+    for item in sorted(model.iterdir()):
+        if item.name in skip:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, target / item.name)
+        else:
+            shutil.copy2(item, target / item.name)
+
+
+def _record(directory: Path, counts: RefreshCounts, passages: Path, relations: bool, prune: bool) -> None:
+    """Add the refresh counts to the manifest `write_model_files` just wrote."""
+    manifest = read_json(directory / MANIFEST)
+    manifest["refresh"] = {
+        "kb": "relations" if relations else "entities", "source": str(passages), "prune": prune, **counts.to_json(),
+    }
+    write_json(directory / MANIFEST, manifest)

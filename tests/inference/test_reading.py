@@ -1,0 +1,101 @@
+"""The fast reading path gives the annotations of a plain window-by-window path; threads are settable.
+
+Fast path: windows and candidate texts tokenized in batches (candidates once per `TokenCache`),
+length-sorted token-budget batches, vectorised decoding. Plain path: each window encoded without a
+cache, run alone, decoded row by row as written below.
+"""
+from __future__ import annotations
+
+import faiss
+import pytest
+import torch
+
+from relik_ml.inference import Relik, to_json
+from relik_ml.inference.reading import encode_inputs
+from relik_ml.reader.data import collate
+from relik_ml.reader.decoding import merge_windows
+from relik_ml.reader.inputs import TokenCache, build_reader_input
+from relik_ml.types import NME, Prediction, Span
+
+TEXTS = [
+    "Home Depot CEO Nardelli quits. Frank Blake replaces him, Home Depot said in Atlanta.",
+    "Seattle is rainy, Paris is not. " * 6,
+    "Москва — столица России, Berlin liegt in Deutschland.",
+    "",
+]
+
+
+def _plain_prediction(relik: Relik, example) -> Prediction:
+    """One window: uncached encoding, a batch of one, per-span argmax written out."""
+    encoded = build_reader_input(example.window, example.entities, example.relations, relik.tokenizer,
+                                 relik.reader.config)
+    with torch.no_grad():
+        output = relik.reader(**collate([encoded], relik.tokenizer.pad_token_id).tensors)
+    spans = []
+    for row, (_, start, end) in enumerate(output.spans.tolist()):
+        char_start, char_end = encoded.token_offsets[start - 1][0], encoded.token_offsets[end - 1][1]
+        probs = output.entity_logits[row].softmax(-1)
+        slot = int(probs.argmax())
+        passage = encoded.entities[slot]
+        label, title = (NME, "") if passage is None else (passage.id, passage.title)
+        spans.append((Span(char_start, char_end, label, title), float(probs[slot])))
+    return Prediction(example.window.id, example.window.text, tuple(spans), ())
+
+
+def _plain_call(relik: Relik, texts: list[str], top_k: int) -> list[Prediction]:
+    examples = relik.examples(texts, top_k=top_k)
+    out = []
+    for doc_id, text in enumerate(texts):
+        mine = [e for e in examples if e.window.doc_id == str(doc_id)]
+        reads = [_plain_prediction(relik, e) for e in mine]
+        out.append(merge_windows(reads, [e.window.start for e in mine], doc_id=str(doc_id), doc_text=text))
+    return out
+
+
+def _assert_same(fast: list[Prediction], plain: list[Prediction]) -> None:
+    assert [[s for s, _ in p.spans] for p in fast] == [[s for s, _ in p.spans] for p in plain]
+    for f, p in zip(fast, plain):  # batching changes float rounding only
+        assert [x for _, x in f.spans] == pytest.approx([x for _, x in p.spans], abs=1e-5)
+
+
+def test_fast_path_gives_the_plain_annotations(relik):
+    plain = _plain_call(relik, TEXTS, top_k=5)
+    assert sum(len(p.spans) for p in plain) > 5, "the low-threshold tiny reader predicts spans"
+    _assert_same(relik(TEXTS, top_k=5), plain)
+    _assert_same(relik(TEXTS, top_k=5), plain)  # again, with the candidate tokens memoised
+
+
+def test_batched_encoding_equals_encoding_one_by_one(relik):
+    examples = relik.examples(TEXTS, top_k=5)
+    config = relik.reader.config
+    batched = encode_inputs(examples, relik.tokenizer, config, with_labels=False, tokens=TokenCache(relik.tokenizer, config))
+    single = [build_reader_input(e.window, e.entities, e.relations, relik.tokenizer, config) for e in examples]
+    assert batched == single
+
+
+def test_read_alone_equals_the_call_before_merging(relik):
+    examples = relik.examples(TEXTS[:2])
+    read = relik.read(examples)
+    assert [p.id for p in read] == [e.window.id for e in examples]
+    merged = merge_windows(
+        [p for p, e in zip(read, examples) if e.window.doc_id == "0"],
+        [e.window.start for e in examples if e.window.doc_id == "0"], doc_id="0", doc_text=TEXTS[0],
+    )
+    assert to_json(merged) == to_json(relik(TEXTS[:2])[0])
+
+
+def test_thread_count_is_set_for_torch_and_faiss(model_dir):
+    before = torch.get_num_threads(), faiss.omp_get_max_threads()
+    try:
+        Relik.from_pretrained(model_dir, threads=2)
+        assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (2, 2)
+        Relik.from_pretrained(model_dir, threads=1)
+        assert (torch.get_num_threads(), faiss.omp_get_max_threads()) == (1, 1)
+    finally:
+        torch.set_num_threads(before[0])
+        faiss.omp_set_num_threads(before[1])
+
+
+def test_separately_loaded_models_annotate_identically(model_dir):
+    first, second = Relik.from_pretrained(model_dir), Relik.from_pretrained(model_dir)
+    assert [to_json(p) for p in first(TEXTS)] == [to_json(p) for p in second(TEXTS)]

@@ -1,0 +1,116 @@
+"""The re/ and cie/ rows of the stage table: wiring, configs, relation passages and held-out splits."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from relik_ml.config import load_params
+from relik_ml.dvc_yaml import render_dvc_yaml
+from relik_ml.errors import InputError
+from relik_ml.pipeline.artifacts import load_documents, load_passages
+from relik_ml.pipeline.relations import definition_passages, in_part, qid_entity_passages, relation_label
+from relik_ml.stages import STAGES, stage_call
+from tests.paths import ROOT, SAMPLE, temp_params
+
+RE_CHAIN = ["re/task_windows", "re/relation_passages", "re/relation_retriever", "re/relation_embeddings",
+            "re/relation_index", "re/relation_candidates", "re/reader", "re/evaluation_report", "re/promoted_model"]
+CIE_ONLY = ["cie/entity_passages", "cie/retriever", "cie/passage_embeddings", "cie/passage_index", "cie/candidates",
+            "cie/relation_retriever", "cie/relation_index", "cie/relation_candidates", "cie/reader"]
+
+
+def test_branches_are_registered_in_order_with_known_upstream():
+    names = list(STAGES)
+    assert [n for n in names if n.startswith("re/")] == RE_CHAIN
+    assert set(CIE_ONLY) <= set(names)
+    for name in names:
+        for upstream in STAGES[name].upstream:
+            assert upstream in STAGES and names.index(upstream) < names.index(name), (name, upstream)
+    assert "relation_passages" in STAGES["cie/relation_retriever"].upstream  # Wikidata properties
+    assert {"cie/candidates", "cie/relation_candidates"} <= set(STAGES["cie/reader"].upstream)
+    assert STAGES["re/promoted_model"].persist and STAGES["cie/promoted_model"].persist
+
+
+def test_every_stage_call_resolves_and_dvc_yaml_is_current():
+    params = load_params(ROOT / "params.yaml")
+    for name in [*RE_CHAIN, *CIE_ONLY]:
+        stage = STAGES[name]
+        for part in stage.partitions(params) if stage.partitions else [None]:
+            call = stage_call(name, params, part)
+            assert call.out == params.artifact_dir(name, part)
+    dvc = yaml.safe_load(render_dvc_yaml(params))["stages"]
+    assert dvc["re/reader"]["cmd"] == "relik-ml run re/reader"
+    assert "data/re/relation_candidates" in dvc["re/reader"]["deps"]
+    assert set(dvc["re/task_windows"]["foreach"]) == {"train", "dev"}
+    assert (ROOT / "dvc.yaml").read_text() == render_dvc_yaml(params)
+
+
+def test_re_evaluation_with_all_relations_leaves_the_relation_index_out(tmp_path, monkeypatch):
+    from relik_ml.pipeline import evaluation
+
+    built = []
+    monkeypatch.setattr(evaluation, "evaluation_report", lambda components, *_, **__: built.append(dict(components)))
+    params = load_params(temp_params(tmp_path))
+    stage_call("re/evaluation_report", params).build()
+    indexed = load_params(temp_params(tmp_path, {"re": {"evaluation_report": {"all_relations": False}}}))
+    stage_call("re/evaluation_report", indexed).build()
+    stage_call("cie/evaluation_report", params).build()
+    every_relation, indexed_relations, cie = built
+    assert "relations" in every_relation and "relation_index" not in every_relation and "index" not in every_relation
+    assert {"relation_retriever", "relation_index"} <= set(indexed_relations)
+    assert {"retriever", "index", "passages", "relation_retriever", "relation_index", "relations"} <= set(cie)
+    # the lineage graph does not depend on the option: the relation index stays an input
+    assert "relation_index" in stage_call("re/evaluation_report", params).inputs
+
+
+def test_unknown_keys_and_missing_datasets_are_errors(tmp_path):
+    typo = load_params(temp_params(tmp_path, {"re": {"relation_index": {"factroy": "Flat"}}}))
+    with pytest.raises(InputError, match="factroy"):
+        stage_call("re/relation_index", typo)
+    missing = load_params(temp_params(tmp_path, {"re": {"dataset": "nope"}}))
+    with pytest.raises(KeyError, match="nope"):
+        stage_call("re/task_windows", missing, "train")
+
+
+def test_definition_passages(tmp_path):
+    summary = definition_passages(SAMPLE / "nyt" / "relations.json", tmp_path / "nyt")
+    passages = load_passages(tmp_path / "nyt")
+    assert summary.counts["passages"] == len(passages) == 24
+    by_id = {p.id: p for p in passages}
+    assert by_id["/people/person/place_lived"].title == "place lived"
+    assert relation_label("Work_For") == "work for" and relation_label("OrgBased_In") == "orgbased in"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"Kill": "  "}))
+    with pytest.raises(InputError, match="Kill"):
+        definition_passages(bad, tmp_path / "out")
+    bad.write_text("[1, 2]")
+    with pytest.raises(InputError, match="bad.json"):
+        definition_passages(bad, tmp_path / "out")
+
+
+def test_qid_entity_passages_cover_the_rebel_sample(tmp_path):
+    from relik_ml.formats import read_documents
+
+    qid_entity_passages(SAMPLE / "kilt" / "knowledge_source.jsonl", load_params(ROOT / "params.yaml").entity_passages,
+                        tmp_path / "kb")
+    ids = {p.id for p in load_passages(tmp_path / "kb")}
+    assert all(i.startswith("Q") for i in ids)
+    rebel = read_documents("rebel", [SAMPLE / "rebel" / "sample.jsonl"])
+    linked = {s.label for d in rebel for s in d.spans if s.label.startswith("Q")}
+    assert linked <= ids
+
+
+def test_held_out_split_is_stable_and_disjoint(tmp_path):
+    assert all(in_part(f"d{i}", "train", 20) != in_part(f"d{i}", "dev", 20) for i in range(200))
+    assert 20 <= sum(in_part(f"d{i}", "dev", 20) for i in range(200)) <= 60
+    params = load_params(temp_params(tmp_path))
+    docs = {}
+    for part in ("train", "dev"):
+        call = stage_call("cie/task_windows", params, part)
+        call.build()
+        docs[part] = {d.id for d in load_documents(call.out)}
+    assert docs["train"] and docs["dev"] and not docs["train"] & docs["dev"]
+    assert len(docs["train"] | docs["dev"]) == 150
+    with pytest.raises(ValueError):
+        in_part("d", "test", 20)
