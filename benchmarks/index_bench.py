@@ -1,5 +1,9 @@
 """Benchmark `relik_ml.index.PassageIndex` factories: build, memory, latency, recall, refresh.
 
+Build times are medians over `--build-repeats` builds (sizes up to `--repeat-max-size`; larger
+ones are built once), search latency the median over query batches, refresh the median over
+`--refresh-repeats` rounds of removing and adding `--refresh-fraction` of the vectors in place.
+
     python benchmarks/index_bench.py --synthetic --sizes 20000 --factories Flat HNSW32 IVF256,PQ32
     python benchmarks/index_bench.py --embeddings E.npy --ids ids.txt --sizes 100000 1000000
 
@@ -10,6 +14,7 @@ torch search. Random vectors are no test of approximate indexes, hence `--synthe
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import platform
 import statistics
@@ -44,9 +49,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ids", type=Path, help="one string id per line, aligned with --embeddings")
     parser.add_argument("--dim", type=int, default=384, help="dimension of --synthetic vectors")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--factories", nargs="+", default=["Flat", "HNSW32", "IVF4096,PQ32"])
-    parser.add_argument("--refresh", nargs="*", default=["Flat", "HNSW32"], help="factories timed for refresh vs rebuild")
+    parser.add_argument("--factories", nargs="+", default=["Flat", "HNSW32", "IVFauto,PQ32"],
+                        help="FAISS factory strings; IVFauto = IVF with ~4*sqrt(n) lists (a power of two)")
+    parser.add_argument("--refresh", nargs="*", default=["Flat", "HNSW32", "IVFauto,PQ32"], help="factories timed for refresh vs rebuild")
     parser.add_argument("--refresh-fraction", type=float, default=0.01, help="fraction removed and added by a refresh")
+    parser.add_argument("--refresh-repeats", type=int, default=3, help="refresh rounds timed (median reported)")
+    parser.add_argument("--build-repeats", type=int, default=3, help="builds timed per factory (median reported)")
+    parser.add_argument("--repeat-max-size", type=int, default=200_000, help="larger sizes are built once")
+    parser.add_argument("--passages-per-s", type=float, default=None,
+                        help="measured embedding rate (embed_bench.py): adds refresh vs rebuild including embedding")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100, help="queries per timed search batch")
     parser.add_argument("--k", type=int, default=100)
@@ -127,20 +138,34 @@ def exact_truth(corpus: Corpus, queries: np.ndarray, args: argparse.Namespace) -
     return {"size": len(corpus.ids), "search_batch_median_s": median}, truth
 
 
+def resolve_factory(factory: str, size: int) -> str:
+    """`IVFauto` -> `IVF<nlist>` with nlist the power of two nearest 4*sqrt(size)."""
+    if "IVFauto" not in factory:
+        return factory
+    return factory.replace("IVFauto", f"IVF{2 ** round(math.log2(4 * math.sqrt(size)))}")
+
+
 def bench_factory(corpus: Corpus, queries: np.ndarray, truth: list[list[str]], factory: str, args) -> tuple[dict, PassageIndex]:
-    """Build time, index bytes, RSS delta, median batch latency and recall@k of one factory."""
+    """Median build time, index bytes, RSS delta, median batch latency and recall@k of one factory."""
     config = index_config(factory, args)
-    rss = psutil.Process().memory_info().rss
-    began = time.perf_counter()
-    index = PassageIndex.build(corpus.vectors, corpus.ids, config)
-    build_s = time.perf_counter() - began
-    rss_delta = psutil.Process().memory_info().rss - rss
+    repeats = args.build_repeats if len(corpus.ids) <= args.repeat_max_size else 1
+    builds, index = [], None
+    for _ in range(repeats):
+        del index  # the previous build is freed before the next one is measured
+        rss = psutil.Process().memory_info().rss
+        began = time.perf_counter()
+        index = PassageIndex.build(corpus.vectors, corpus.ids, config)
+        builds.append(time.perf_counter() - began)
+        rss_delta = psutil.Process().memory_info().rss - rss
+    build_s = statistics.median(builds)
     median, parts = timed_batches(lambda q: index.search(q, args.k)[1], queries, args.batch_size)
     found = [row for part in parts for row in part]
     return {
         "size": len(corpus.ids),
         "factory": factory,
         "build_s": build_s,
+        "build_s_all": [round(b, 3) for b in builds],
+        "peak_rss_bytes": int(psutil.Process().memory_info().rss),
         "index_bytes": int(faiss.serialize_index(index.faiss_index).nbytes),
         "rss_delta_bytes": int(rss_delta),
         "search_batch_median_s": median,
@@ -154,36 +179,65 @@ def index_config(factory: str, args: argparse.Namespace) -> IndexConfig:
 
 
 def bench_refresh(index: PassageIndex, corpus: Corpus, queries: np.ndarray, factory: str, args, rng) -> dict:
-    """Time removing and adding `refresh_fraction` in place vs rebuilding from scratch on the result."""
+    """Median time of removing and adding `refresh_fraction` in place vs one rebuild of the final state."""
     count = max(1, int(args.refresh_fraction * len(corpus.ids)))
-    gone = set(rng.choice(corpus.ids, count, replace=False).tolist())
-    fresh = make_queries(corpus, count, args.noise * 10, rng)
-    fresh_ids = [f"new-{i}" for i in range(count)]
+    live = dict(zip(corpus.ids, range(len(corpus.ids))))  # id -> row of `rows`
+    rows = [corpus.vectors]
+    times = []
+    for round_ in range(args.refresh_repeats):
+        gone = rng.choice(np.array(list(live), dtype=object), count, replace=False).tolist()
+        fresh = make_queries(corpus, count, args.noise * 10, rng)  # perturbed copies: new entities near old ones
+        fresh_ids = [f"new{round_}-{i}" for i in range(count)]
+        began = time.perf_counter()
+        index.remove(gone)
+        index.add(fresh, fresh_ids)
+        times.append(time.perf_counter() - began)
+        base = sum(len(r) for r in rows)
+        for item in gone:
+            del live[item]
+        live.update({item: base + i for i, item in enumerate(fresh_ids)})
+        rows.append(fresh)
+    positions = np.fromiter(live.values(), dtype=np.int64, count=len(live))  # increasing: originals, then fresh
+    original = positions[positions < len(corpus.vectors)]
+    fresh_rows = np.concatenate(rows[1:])[positions[len(original):] - len(corpus.vectors)]
+    vectors = np.concatenate([corpus.vectors[original], fresh_rows])  # (n, d) in the order of `live`
+    final_ids = list(live)
     began = time.perf_counter()
-    index.remove(gone)
-    index.add(fresh, fresh_ids)
-    refresh_s = time.perf_counter() - began
-    keep = np.array([i for i, item in enumerate(corpus.ids) if item not in gone])
-    vectors = np.concatenate([corpus.vectors[keep], fresh])  # (n, d)
-    began = time.perf_counter()
-    rebuilt = PassageIndex.build(vectors, [corpus.ids[i] for i in keep] + fresh_ids, index_config(factory, args))
+    rebuilt = PassageIndex.build(vectors, final_ids, index_config(factory, args))
     rebuild_s = time.perf_counter() - began
     probe = queries[: args.batch_size]
+    refresh_s = statistics.median(times)
     return {
         "size": len(corpus.ids),
         "factory": factory,
-        "changed": count,
+        "changed_per_round": count,
+        "rounds": len(times),
         "refresh_s": refresh_s,
+        "refresh_s_all": [round(t, 4) for t in times],
         "rebuild_s": rebuild_s,
         "speedup": rebuild_s / refresh_s,
+        "refresh_under_1_20_of_rebuild": refresh_s < rebuild_s / 20,
+        **end_to_end(count, len(corpus.ids), refresh_s, rebuild_s, args.passages_per_s),
         "same_results_as_rebuild": index.search(probe, args.k)[1] == rebuilt.search(probe, args.k)[1],
     }
+
+
+def end_to_end(changed: int, size: int, refresh_s: float, rebuild_s: float, passages_per_s: float | None) -> dict:
+    """Refresh vs rebuild including embedding: `changed` vs all `size` passages at the measured rate
+    (embed_bench.py); the embedding part is derived from that rate, not timed here."""
+    if not passages_per_s:
+        return {}
+    refresh = changed / passages_per_s + refresh_s
+    rebuild = size / passages_per_s + rebuild_s
+    return {"embed_passages_per_s": passages_per_s, "e2e_refresh_s": refresh, "e2e_rebuild_s": rebuild,
+            "e2e_speedup": rebuild / refresh, "e2e_refresh_under_1_20_of_rebuild": refresh < rebuild / 20}
 
 
 def run(args: argparse.Namespace) -> dict:
     """All sizes x factories; returns the JSON report."""
     faiss.omp_set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine(args), "k": args.k, "queries": args.queries, "batch_size": args.batch_size, "data": [], "exact": [], "results": [], "refresh": []}
     for size in args.sizes:
         rng = np.random.default_rng(args.seed)
@@ -192,12 +246,16 @@ def run(args: argparse.Namespace) -> dict:
         report["data"].append(describe(corpus, args))
         exact, truth = exact_truth(corpus, queries, args)
         report["exact"].append(exact)
-        for factory in args.factories:
+        for name in args.factories:
+            factory = resolve_factory(name, size)
             result, index = bench_factory(corpus, queries, truth, factory, args)
             report["results"].append(result)
-            if factory in args.refresh:
+            print(json.dumps(result), flush=True)
+            if name in args.refresh:
                 report["refresh"].append(bench_refresh(index, corpus, queries, factory, args, rng))
+                print(json.dumps(report["refresh"][-1]), flush=True)
             del index  # free it before the next build so RSS deltas do not overlap
+            write_json(args.out, report)  # partial results survive a run cut short
     return report
 
 

@@ -4,6 +4,8 @@ Keys, groups, dependencies and partitions all come from the stage table, so the 
 is the DVC graph. Checks are attached per stage by the composition root.
 """
 # No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
+import hashlib
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,12 @@ class StageChecks:
     run: CheckRunner = field(default=lambda _params, _dir: ())
 
 
+def code_version(stage: Stage) -> str:
+    """A hash of the module that defines the stage's call: editing the stage marks the asset stale."""
+    source = Path(inspect.getsourcefile(stage.call) or "")
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:12] if source.is_file() else "unknown"
+
+
 def asset_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(name.split("/"))
 
@@ -49,7 +57,7 @@ def stage_asset(stage: Stage, params: Params, checks: StageChecks = StageChecks(
         group_name=stage.group,
         deps=[asset_key(u) for u in stage.upstream] + [dg.AssetKey(r) for r in stage.raw],
         partitions_def=partitions,
-        code_version="1",
+        code_version=code_version(stage),
         pool=HEAVY_POOL if stage.heavy else None,
         automation_condition=automation(stage),
         check_specs=[dg.AssetCheckSpec(n, asset=key, blocking=b, description=d) for n, b, d in checks.specs],

@@ -10,8 +10,8 @@ from typing import Any
 from relik_ml.evaluation import metrics, relation_metrics
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
 from relik_ml.retriever.evaluate import DEFAULT_KS, recall_with_kb
-from relik_ml.types import NME, Document, Prediction
-from relik_ml.windows import windows_for_documents
+from relik_ml.types import NME, Document, Passage, Prediction
+from relik_ml.windows import WindowConfig, windows_for_documents
 
 
 def evaluate_model(
@@ -82,3 +82,46 @@ def _outside_kb(relik: Relik, documents: Sequence[Document]) -> int:
         return 0
     kb = relik.entities.passages
     return sum(s.label != NME and s.label not in kb for d in documents for s in d.spans)
+
+
+def evaluate_retriever_dir(
+    retriever_dir: str | Path,
+    documents: Sequence[Document],
+    passages: Sequence[Passage],
+    *,
+    index_dir: str | Path | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+    dataset_name: str = "",
+    window_config: WindowConfig = WindowConfig(),
+    batch_size: int = 128,
+) -> dict[str, Any]:
+    """Micro recall@k of a trained retriever directory (`el/retriever`) on the documents' windows.
+
+    Searches `index_dir` (an `el/passage_index` artifact) when given, else the exactly searched
+    embeddings of `passages`; golds outside `passages` are counted, not scored.
+    """
+    from relik_ml.index import PassageIndex
+    from relik_ml.retriever.encoder import Retriever
+    from relik_ml.retriever.search import top_k_ids
+
+    retriever = Retriever.from_pretrained(retriever_dir)
+    windows, _ = windows_for_documents(documents, window_config)
+    start = time.perf_counter()
+    queries = retriever.encode_windows(windows, batch_size)  # (n, d)
+    if index_dir is not None:
+        _, found = PassageIndex.load(index_dir).search(queries, max(ks)) if windows else (None, [])
+        ids = [[i for i in row if i] for row in found]
+    else:
+        kb = retriever.encode_passages(passages, batch_size)
+        ids = top_k_ids(queries, kb, [p.id for p in passages], max(ks))
+    seconds = time.perf_counter() - start
+    return {
+        "dataset": dataset_name,
+        "top_k": max(ks),
+        "documents": len(documents),
+        "windows": len(windows),
+        "kb_passages": len(passages),
+        "search": "index" if index_dir is not None else "exact",
+        "retrieval_seconds": seconds,
+        "metrics": {"retrieval": recall_with_kb(windows, ids, {p.id for p in passages}, ks, "el")},
+    }

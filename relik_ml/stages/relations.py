@@ -113,7 +113,9 @@ def task_windows_call(prefix: str, params: Params, part: str | None) -> StageCal
 
 
 def _relation_passages_dir(params: Params, prefix: str) -> Path:
-    return _artifact(params, prefix, "relation_passages") if prefix == "re" else params.artifact_dir("relation_passages")
+    if prefix == "re":
+        return _artifact(params, prefix, "relation_passages")
+    return params.artifact_dir("relation_passages")  # cIE: the Wikidata properties
 
 
 def _entity_passages_dir(params: Params, prefix: str) -> Path:
@@ -162,7 +164,8 @@ def retriever_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> S
     train = replace(_typed(RetrieverTrainConfig, params, prefix, kind.retriever, "train"), task=kind.task)
     train_dirs, dev_dirs = [_windows(params, prefix, "train")], [_windows(params, prefix, "dev")]
     passages, out = _passages(params, prefix, kind), _artifact(params, prefix, kind.retriever)
-    inputs = {"passages": passages, "train": train_dirs[0], "dev": dev_dirs[0], "backbones": params.artifact_dir("backbones")}
+    inputs = {"passages": passages, "train": train_dirs[0], "dev": dev_dirs[0],
+              "backbones": params.artifact_dir("backbones")}
     return StageCall(
         name, None, out, {"backbone": backbone, "model": model, "train": train}, inputs,
         lambda: retrieval.retriever(name, backbone, train_dirs, dev_dirs, passages, model, train, tracking(params),
@@ -282,7 +285,8 @@ def _sub_chain(prefix: str, kind: _Kind, passages: str) -> tuple[Stage, ...]:
     )
 
 
-def _tail(prefix: str, reader_upstream: tuple[str, ...], report_upstream: tuple[str, ...], what: str) -> tuple[Stage, ...]:
+def _tail(prefix: str, reader_upstream: tuple[str, ...], report_upstream: tuple[str, ...], what: str
+          ) -> tuple[Stage, ...]:
     """reader → evaluation_report → promoted_model."""
     p = prefix
     return (

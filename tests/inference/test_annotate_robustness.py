@@ -35,7 +35,7 @@ def test_awkward_texts_from_a_jsonl_file(model_dir, tmp_path):
     lines = [json.dumps({"id": name, "text": text}, ensure_ascii=False) for name, text in AWKWARD.items()]
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["annotate", "--model", str(model_dir), "--input", str(source), "--output", str(out),
-                 "--top-k", "2", "--threads", "1"]) == 0
+                 "--top-k", "2", "--threads", "1", "--precision", "bf16"]) == 0
     rows = {row["id"]: row for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert list(rows) == list(AWKWARD)
     for name, text in AWKWARD.items():

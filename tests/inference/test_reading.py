@@ -10,6 +10,7 @@ import faiss
 import pytest
 import torch
 
+from relik_ml.errors import InputError
 from relik_ml.inference import Relik, to_json
 from relik_ml.inference.reading import encode_inputs
 from relik_ml.reader.data import collate
@@ -99,3 +100,16 @@ def test_thread_count_is_set_for_torch_and_faiss(model_dir):
 def test_separately_loaded_models_annotate_identically(model_dir):
     first, second = Relik.from_pretrained(model_dir), Relik.from_pretrained(model_dir)
     assert [to_json(p) for p in first(TEXTS)] == [to_json(p) for p in second(TEXTS)]
+
+
+def test_bf16_precision_annotates_with_valid_spans(model_dir):
+    fast = Relik.from_pretrained(model_dir, precision="bf16")
+    for text, prediction in zip(TEXTS, fast(TEXTS)):
+        for span in to_json(prediction)["spans"]:
+            assert span["text"] == text[span["start"] : span["end"]] and 0.0 <= span["score"] <= 1.0
+    assert sum(len(p.spans) for p in fast(TEXTS)) > 0
+
+
+def test_unknown_precision_is_an_input_error(model_dir):
+    with pytest.raises(InputError, match="precision"):
+        Relik.from_pretrained(model_dir, precision="fp8")

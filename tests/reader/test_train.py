@@ -58,7 +58,11 @@ def test_tiny_overfit_improves_span_f1_and_el_accuracy(backbone_dir, passages, t
     assert len(rows) == 120  # logged every step
     manifest = read_manifest(tmp_path / "reader")
     assert manifest["artifact"] == "reader" and manifest["counts"]["steps"] == 120
+    assert manifest["span_thresholds"] == summary.thresholds
+    assert summary.thresholds["span_f1"] >= summary.thresholds["previous_span_f1"]
     model, tokenizer = load_reader(tmp_path / "reader")
+    assert model.config.start_threshold == summary.thresholds["start_threshold"]  # inference uses the tuned pair
+    assert model.config.end_threshold == summary.thresholds["end_threshold"]
     reloaded = score_reader(model, [_batch(examples, tokenizer, model.config)])
     assert reloaded == pytest.approx(summary.dev_scores)
 
