@@ -3,7 +3,7 @@ the triplet reader with its relation threshold tuned on dev."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from relik_ml.config import DatasetSource, EntityPassagesConfig, WindowParams
 from relik_ml.errors import InputError
 from relik_ml.io import atomic_directory, iter_jsonl, read_json, read_manifest, write_jsonl, write_manifest
-from relik_ml.pipeline.artifacts import load_passages, load_windows
+from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
 from relik_ml.pipeline.summary import DOCUMENTS_FILE, PASSAGES_FILE, WINDOWS_FILE, Summary, preview
 from relik_ml.types import Passage
 
@@ -95,6 +95,18 @@ def held_out_windows(
         write_manifest(tmp, artifact="task_windows", config={"windows": config, "held_out": held_out}, counts=counts,
                        extra={"dataset": dataset.name, "split": f"{held_out.source_split}:{part}"})
     return Summary("task_windows", out, counts, preview(windows))
+
+
+def all_candidates(passages_dir: Path, windows: Mapping[str, Path], out: Path) -> Summary:
+    """Every passage as a candidate of every window, in the passages' order (`<split>.candidates.jsonl`)."""
+    everything = [[p.id, 0.0] for p in load_passages(passages_dir)]
+    counts = {}
+    with atomic_directory(out) as tmp:
+        for split, directory in windows.items():
+            rows = ({"window_id": w.id, "candidates": everything} for w in load_windows([directory]))
+            counts[split] = write_jsonl(tmp / f"{split}{CANDIDATES_SUFFIX}", rows)
+        write_manifest(tmp, artifact="candidates", config={"all_relations": True}, counts=counts)
+    return Summary("candidates", out, counts)
 
 
 def tune_reader_threshold(

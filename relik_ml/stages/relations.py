@@ -12,9 +12,10 @@ cie/: task_windows[train|dev] → entity_passages (KILT pages keyed by QID) → 
 
 `{branch}/task_windows` is the branch's train and dev windows: the dataset's own `train_split` /
 `dev_split`, or (with `held_out.source_split`) a stable hash split of one source split (NYT ships
-only dev in ../shared/data, the REBEL sample one file). With `evaluation_report.all_relations`
-the promoted model leaves the relation index out and gives every relation to every window (a
-documented option for CoNLL04's 5 and NYT's 24 relations).
+only dev in ../shared/data, the REBEL sample one file). With `{branch}.all_relations` every
+relation is a candidate of every window, in the order of the relation passages, in training and
+at inference, and the promoted model has no relation index (an option for CoNLL04's 5 and NYT's
+24 relations). The reader learns the candidate order it is trained with, so the two never mix.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class BranchData:
     train_split: str = "train"  # the dataset's training split (unused with held_out.source_split)
     dev_split: str = "dev"  # the dataset's model-selection split (unused with held_out.source_split)
     relations: str = ""  # RE: JSON {relation id: definition}; empty for cIE (Wikidata relation_passages)
+    all_relations: bool = False  # every relation a candidate of every window, fixed order, no relation index
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,6 @@ class EmbeddingsConfig:
 class ReportOptions:
     """Evaluation-report options beyond the `relik.json` settings and the gate."""
 
-    all_relations: bool = False  # promoted model without relation index: every relation is a candidate
     title: str = ""  # report title ("" = the branch's default)
 
 
@@ -195,8 +196,11 @@ def candidates_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> 
     windows = {part: _windows(params, prefix, part) for part in PARTS}
     out = _artifact(params, prefix, kind.candidates)
     inputs = {"retriever": model, "index": index, **{f"windows_{p}": d for p, d in windows.items()}}
-    return StageCall(f"{prefix}/{kind.candidates}", None, out, config, inputs,
-                     partial(retrieval.candidates, model, index, windows, config, out))
+    build = partial(retrieval.candidates, model, index, windows, config, out)
+    if kind is RELATION and branch_data(params, prefix).all_relations:
+        config = {"all_relations": True}
+        build = partial(relation_stages.all_candidates, _passages(params, prefix, kind), windows, out)
+    return StageCall(f"{prefix}/{kind.candidates}", None, out, config, inputs, build)
 
 
 def reader_call(prefix: str, params: Params, _: str | None) -> StageCall:
@@ -238,12 +242,12 @@ TITLES = {"re": "Relation extraction evaluation", "cie": "Closed information ext
 
 def evaluation_report_call(prefix: str, params: Params, _: str | None) -> StageCall:
     section = _section(params, prefix, "evaluation_report")
-    options = build_section(ReportOptions, {k: v for k, v in section.items() if k in ("all_relations", "title")},
+    options = build_section(ReportOptions, {k: v for k, v in section.items() if k == "title"},
                             name=f"{prefix}.evaluation_report", source=params.root / "params.yaml")
     components = {"reader": _artifact(params, prefix, "reader"), "relations": _relation_passages_dir(params, prefix)}
     relation_search = {"relation_retriever": _artifact(params, prefix, RELATION.retriever),
                        "relation_index": _artifact(params, prefix, RELATION.index)}
-    if not options.all_relations:
+    if not branch_data(params, prefix).all_relations:
         components.update(relation_search)
     if prefix == "cie":
         components.update(retriever=_artifact(params, prefix, ENTITY.retriever),
@@ -280,7 +284,8 @@ def _sub_chain(prefix: str, kind: _Kind, passages: str) -> tuple[Stage, ...]:
               upstream=(names[0], passages), heavy=True),
         Stage(names[2], "retrieval", (names[2].replace("/", "."),), partial(index_call, prefix, kind),
               upstream=(names[1],)),
-        Stage(names[3], "reading", (names[3].replace("/", "."),), partial(candidates_call, prefix, kind),
+        Stage(names[3], "reading", (names[3].replace("/", "."), f"{prefix}.all_relations"),
+              partial(candidates_call, prefix, kind),
               upstream=(names[0], names[2], windows)),
     )
 
@@ -293,7 +298,8 @@ def _tail(prefix: str, reader_upstream: tuple[str, ...], report_upstream: tuple[
         Stage(f"{p}/reader", "reading", (f"{p}.reader", "tracking"), partial(reader_call, p),
               upstream=(*reader_upstream, "backbones", f"{p}/task_windows"), heavy=True,
               description=f"Triplet reader (task {p}); relation threshold tuned on dev."),
-        Stage(f"{p}/evaluation_report", "evaluation", (f"{p}.evaluation_report",), partial(evaluation_report_call, p),
+        Stage(f"{p}/evaluation_report", "evaluation", (f"{p}.evaluation_report", f"{p}.all_relations"),
+              partial(evaluation_report_call, p),
               upstream=(f"{p}/reader", *report_upstream, f"{p}/task_windows"),
               description=f"Candidate {what} model assembled and evaluated; gate decision."),
         Stage(f"{p}/promoted_model", "evaluation", (f"{p}.evaluation_report.gate",), partial(promoted_model_call, p),

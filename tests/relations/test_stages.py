@@ -51,9 +51,9 @@ def test_re_evaluation_with_all_relations_leaves_the_relation_index_out(tmp_path
 
     built = []
     monkeypatch.setattr(evaluation, "evaluation_report", lambda components, *_, **__: built.append(dict(components)))
-    params = load_params(temp_params(tmp_path))
+    params = load_params(temp_params(tmp_path, {"re": {"all_relations": True}}))
     stage_call("re/evaluation_report", params).build()
-    indexed = load_params(temp_params(tmp_path, {"re": {"evaluation_report": {"all_relations": False}}}))
+    indexed = load_params(temp_params(tmp_path, {"re": {"all_relations": False}}))
     stage_call("re/evaluation_report", indexed).build()
     stage_call("cie/evaluation_report", params).build()
     every_relation, indexed_relations, cie = built
@@ -62,6 +62,19 @@ def test_re_evaluation_with_all_relations_leaves_the_relation_index_out(tmp_path
     assert {"retriever", "index", "passages", "relation_retriever", "relation_index", "relations"} <= set(cie)
     # the lineage graph does not depend on the option: the relation index stays an input
     assert "relation_index" in stage_call("re/evaluation_report", params).inputs
+
+
+def test_all_relations_candidates_are_every_relation_in_file_order(tmp_path):
+    params = load_params(temp_params(tmp_path, {"re": {"all_relations": True,
+                                                       "relations": str(SAMPLE / "conll04" / "relations.json")}}))
+    for name, part in (("re/task_windows", "train"), ("re/task_windows", "dev"), ("re/relation_passages", None)):
+        stage_call(name, params, part).build()
+    call = stage_call("re/relation_candidates", params)
+    assert call.config == {"all_relations": True} and "retriever" in call.inputs  # same lineage graph
+    call.build()
+    order = list(json.loads((SAMPLE / "conll04" / "relations.json").read_text()))
+    rows = [json.loads(line) for line in (call.out / "dev.candidates.jsonl").read_text().splitlines()]
+    assert len(rows) == 60 and all([c[0] for c in row["candidates"]] == order for row in rows)
 
 
 def test_unknown_keys_and_missing_datasets_are_errors(tmp_path):
