@@ -1,7 +1,7 @@
 """Benchmark `relik_ml.index.PassageIndex` factories: build, memory, latency, recall, refresh.
 
-Build times are medians over `--build-repeats` builds (sizes up to `--repeat-max-size`; larger
-ones are built once), search latency the median over query batches, refresh the median over
+Build times are medians over `--build-repeats` builds (sizes up to `--repeat-max-size`, and
+no further repeat once `--repeat-budget-s` seconds went into building; larger sizes once), search latency the median over query batches, refresh the median over
 `--refresh-repeats` rounds of removing and adding `--refresh-fraction` of the vectors in place.
 
     python benchmarks/index_bench.py --synthetic --sizes 20000 --factories Flat HNSW32 IVF256,PQ32
@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--refresh-repeats", type=int, default=3, help="refresh rounds timed (median reported)")
     parser.add_argument("--build-repeats", type=int, default=3, help="builds timed per factory (median reported)")
     parser.add_argument("--repeat-max-size", type=int, default=200_000, help="larger sizes are built once")
+    parser.add_argument("--repeat-budget-s", type=float, default=60.0, help="no further build repeats after this")
     parser.add_argument("--passages-per-s", type=float, default=None,
                         help="measured embedding rate (embed_bench.py): adds refresh vs rebuild including embedding")
     parser.add_argument("--queries", type=int, default=1000)
@@ -157,6 +158,8 @@ def bench_factory(corpus: Corpus, queries: np.ndarray, truth: list[list[str]], f
         index = PassageIndex.build(corpus.vectors, corpus.ids, config)
         builds.append(time.perf_counter() - began)
         rss_delta = psutil.Process().memory_info().rss - rss
+        if sum(builds) > args.repeat_budget_s:
+            break
     build_s = statistics.median(builds)
     median, parts = timed_batches(lambda q: index.search(q, args.k)[1], queries, args.batch_size)
     found = [row for part in parts for row in part]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -199,8 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     from relik_ml.io import write_json
 
     result = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "threads": args.threads,
-                    "torch": torch.__version__},
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": args.threads,
+                    "load_average_at_start": os.getloadavg(), "torch": torch.__version__},
         "reader": args.reader or "untrained minilm-l6 RE reader (timing and memory do not depend on the weights)",
         "reading_time_vs_k": reading_time(args),
         "triplet_head_memory": memory(args),

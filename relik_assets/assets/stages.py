@@ -4,6 +4,7 @@ Keys, groups, dependencies and partitions all come from the stage table, so the 
 is the DVC graph. Checks are attached per stage by the composition root.
 """
 # No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
+import functools
 import hashlib
 import inspect
 from collections.abc import Callable, Sequence
@@ -32,7 +33,8 @@ class StageChecks:
 
 def code_version(stage: Stage) -> str:
     """A hash of the module that defines the stage's call: editing the stage marks the asset stale."""
-    source = Path(inspect.getsourcefile(stage.call) or "")
+    call = stage.call.func if isinstance(stage.call, functools.partial) else stage.call
+    source = Path(inspect.getsourcefile(call) or "")
     return hashlib.sha256(source.read_bytes()).hexdigest()[:12] if source.is_file() else "unknown"
 
 

@@ -15,6 +15,7 @@ from relik_ml.stages import STAGES
 from relik_ml.stages.refresh import DUMP_PASSAGES, automation_config, dump_passages, refresh_promoted_model
 
 from relik_assets.assets.stages import HEAVY_POOL, asset_key
+from relik_assets.checks import quality
 from relik_assets.resources import DvcResource, ProjectResource
 
 GROUP = "automation"
@@ -37,11 +38,14 @@ def build_automation_assets(params: Params) -> tuple[dg.AssetsDefinition, dg.Ass
     @dg.asset(
         key=DUMP_PASSAGES, group_name=GROUP, partitions_def=KB_DUMPS, code_version="1", kinds={"python"},
         description="Passages of one landed KB dump (KILT, Wikidata properties or a DaMuEL part), per dump version.",
+        check_specs=[dg.AssetCheckSpec(quality.PASSAGES_CHECK, asset=DUMP_PASSAGES, blocking=True,
+                                       description="GX passages suite: a bad dump never reaches the index")],
     )
     def kb_dump_passages(context: dg.AssetExecutionContext, project: ProjectResource) -> dg.MaterializeResult:
         summary, version, reused = dump_passages(project.load(), context.partition_key)
         return dg.MaterializeResult(data_version=dg.DataVersion(version),
-                                    metadata={**metadata(summary), "reused": reused, "content_hash": version})
+                                    metadata={**metadata(summary), "reused": reused, "content_hash": version},
+                                    check_results=quality.passages_check(summary.path))
 
     @dg.asset(
         key=asset_key(f"{model}_refresh"), group_name=GROUP, partitions_def=KB_DUMPS, code_version="1",

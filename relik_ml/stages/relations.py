@@ -242,7 +242,7 @@ TITLES = {"re": "Relation extraction evaluation", "cie": "Closed information ext
 
 def evaluation_report_call(prefix: str, params: Params, _: str | None) -> StageCall:
     section = _section(params, prefix, "evaluation_report")
-    options = build_section(ReportOptions, {k: v for k, v in section.items() if k == "title"},
+    options = build_section(ReportOptions, {k: v for k, v in section.items() if k not in ("settings", "gate")},
                             name=f"{prefix}.evaluation_report", source=params.root / "params.yaml")
     components = {"reader": _artifact(params, prefix, "reader"), "relations": _relation_passages_dir(params, prefix)}
     relation_search = {"relation_retriever": _artifact(params, prefix, RELATION.retriever),

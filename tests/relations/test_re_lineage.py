@@ -22,6 +22,7 @@ TRAIN = {"max_steps": 2, "max_epochs": 1, "batch_size": 8, "passages_per_batch":
 
 
 def _tiny_params(tmp_path, backbone, **report):
+    """The project's params with a tiny backbone and budget (the relation index stays in the model)."""
     return temp_params(tmp_path, {
         "tracking": {"mode": "disabled"},
         "re": {
@@ -39,7 +40,7 @@ def promoted(tmp_path_factory):
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("re-lineage")
     backbone = tiny_backbone(root / "backbone")
-    params_path = _tiny_params(root, backbone, all_relations=False, gate={"min_f1": 0.0})
+    params_path = _tiny_params(root, backbone, gate={"min_f1": 0.0})
     assert main(["gate", "--task", "re", "--params", str(params_path)]) == 0
     params = load_params(params_path)
     stage_call("re/promoted_model", params).build()

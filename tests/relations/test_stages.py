@@ -81,6 +81,9 @@ def test_unknown_keys_and_missing_datasets_are_errors(tmp_path):
     typo = load_params(temp_params(tmp_path, {"re": {"relation_index": {"factroy": "Flat"}}}))
     with pytest.raises(InputError, match="factroy"):
         stage_call("re/relation_index", typo)
+    moved = load_params(temp_params(tmp_path, {"re": {"evaluation_report": {"all_relations": True}}}))
+    with pytest.raises(InputError, match="all_relations"):  # a branch-level option, not a report one
+        stage_call("re/evaluation_report", moved)
     missing = load_params(temp_params(tmp_path, {"re": {"dataset": "nope"}}))
     with pytest.raises(KeyError, match="nope"):
         stage_call("re/task_windows", missing, "train")
