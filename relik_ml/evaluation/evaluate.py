@@ -27,11 +27,8 @@ def evaluate_model(
     if config.has_entities:
         scores["inkb_el"] = metrics.inkb_el(documents, predictions).to_json()
         scores["ed"] = metrics.ed_accuracy(documents, _disambiguate(relik, documents, k))
-    if config.has_relations:
-        scores["re_strict"] = metrics.re_strict(documents, predictions).to_json()
-    if config.task == "cie":
-        scores["cie"] = metrics.cie(documents, predictions).to_json()
-        scores["triplet_el"] = relation_metrics.triplet_entity_el(documents, predictions).to_json()
+    if config.has_relations:  # re_strict; cIE adds cie and triplet_el
+        scores.update(relation_metrics.relation_scores(documents, predictions, config.task))
     return {
         "dataset": dataset_name,
         "task": config.task,
