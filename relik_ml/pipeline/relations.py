@@ -123,7 +123,8 @@ def tune_reader_threshold(
     """Pick the relation threshold maximising strict triplet F1 on the dev windows; rewrite the reader.
 
     The dev pass keeps every triplet with p_rel > THRESHOLD_FLOOR; keys are window-level strict
-    triplets (window, subject offsets, relation, object offsets).
+    triplets (window, subject offsets, relation, object offsets). When no threshold finds a dev
+    triplet (F1 0 everywhere) the reader keeps its threshold.
     """
     from relik_ml.evaluation.relation_metrics import scored_triplet_keys, triplet_keys, tune_threshold
     from relik_ml.inference.reading import read_windows
@@ -141,9 +142,11 @@ def tune_reader_threshold(
     predictions = read_windows(model, tokenizer, examples, max_tokens=batch_windows * model.config.max_input_tokens)
     gold = [key for w in windows for key in triplet_keys(w.id, w.triplets)]
     choice = tune_threshold(gold, [pair for p in predictions for pair in scored_triplet_keys(p)])
-    model.config.relation_threshold = choice.threshold
+    kept_default = choice.f1 <= 0.0  # no grid point finds a dev triplet: nothing to tune on
+    model.config.relation_threshold = tuned_from if kept_default else choice.threshold
     manifest = read_manifest(reader_dir)
-    tuning = {**choice.to_json(), "default_threshold": tuned_from, "dev_windows": len(windows)}
+    tuning = {**choice.to_json(), "default_threshold": tuned_from, "kept_default": kept_default,
+              "dev_windows": len(windows)}
     save_reader(model, tokenizer, reader_dir, config=manifest.get("config"), counts=manifest.get("counts"),
                 extra={**{k: v for k, v in manifest.items() if k not in _MANIFEST_KEYS},
                        "relation_threshold_tuning": tuning})

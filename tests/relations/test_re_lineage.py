@@ -53,7 +53,9 @@ def test_reader_threshold_was_tuned_on_dev(promoted):
     tuning = manifest["relation_threshold_tuning"]
     assert tuning["dev_windows"] == 60 and 0.0 < tuning["threshold"] < 1.0
     config = json.loads((params.artifact_dir("re/reader") / "config.json").read_text())
-    assert config["relation_threshold"] == tuning["threshold"] and config["task"] == "re"
+    expected = tuning["default_threshold"] if tuning["kept_default"] else tuning["threshold"]
+    assert config["relation_threshold"] == expected and config["task"] == "re"
+    assert tuning["kept_default"] == (tuning["f1"] == 0.0)
 
 
 def test_report_and_promoted_model_carry_triplets(promoted, capsys):
