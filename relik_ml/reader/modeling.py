@@ -258,7 +258,11 @@ class RelikReaderModel(PreTrainedModel):
         entity_hidden = _gather(hidden, entity_positions)  # (B, E, H)
         entities = self.entity_projection(torch.cat([entity_hidden, entity_hidden], dim=-1))  # (B, E, P)
         projected = self.entity_projection(mentions)  # (S, P)
-        logits = torch.einsum("sp,sep->se", projected, entities[spans[:, 0]])
+        batch, slots = entities.shape[:2]
+        # One product against every row's entities, then each span keeps its own row: (S, B*E) floats
+        # instead of the (S, E, P) copy that gathering the entities per span would make.
+        every_row = (projected @ entities.reshape(batch * slots, -1).T).view(-1, batch, slots)  # (S, B, E)
+        logits = every_row[torch.arange(len(spans), device=spans.device), spans[:, 0]]  # (S, E)
         logits = logits.masked_fill(~entity_mask[spans[:, 0]], torch.finfo(logits.dtype).min)
         return logits, entity_hidden
 

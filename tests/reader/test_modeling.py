@@ -72,6 +72,21 @@ def test_el_softmax_is_over_k_plus_one_with_padding_masked(make_reader, paris, p
     assert torch.all(probs[short_rows][:, 2:] == 0) and torch.all(probs[short_rows][:, :2] > 0)
 
 
+def test_el_logits_score_each_span_against_its_own_rows_candidates(make_reader, paris, passages):
+    model, batch = _batch(make_reader, "el", paris, passages)
+    tensors = batch.tensors
+    with torch.no_grad():
+        out = model.eval()(**tensors)
+        hidden = model.encoder(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"]).last_hidden_state
+        spans = tensors["spans"]
+        mentions = torch.cat([hidden[spans[:, 0], spans[:, 1]], hidden[spans[:, 0], spans[:, 2]]], dim=-1)
+        slots = hidden[torch.arange(len(hidden))[:, None], tensors["entity_positions"]]  # (B, E, H)
+        entities = model.entity_projection(torch.cat([slots, slots], dim=-1))
+        expected = torch.stack([entities[row] @ model.entity_projection(m) for row, m in zip(spans[:, 0], mentions)])
+    mask = tensors["entity_mask"][spans[:, 0]]
+    assert torch.allclose(out.entity_logits[mask], expected[mask], atol=1e-5)
+
+
 def _relation_inputs(n=12, r=5, size=16):
     torch.manual_seed(1)
     head = RelationHead(2 * size, size, size, "gelu")
