@@ -154,6 +154,10 @@ ENTITY = _Kind("retriever", "passage_embeddings", "passage_index", "candidates",
 RELATION = _Kind("relation_retriever", "relation_embeddings", "relation_index", "relation_candidates", "re")
 
 
+def _noun(kind: _Kind) -> str:
+    return "relation" if kind.task == "re" else "entity"
+
+
 def _passages(params: Params, prefix: str, kind: _Kind) -> Path:
     return _entity_passages_dir(params, prefix) if kind is ENTITY else _relation_passages_dir(params, prefix)
 
@@ -279,14 +283,18 @@ def _sub_chain(prefix: str, kind: _Kind, passages: str) -> tuple[Stage, ...]:
     names = [f"{prefix}/{n}" for n in (kind.retriever, kind.embeddings, kind.index, kind.candidates)]
     return (
         Stage(names[0], "retrieval", (names[0].replace("/", "."), "tracking"), partial(retriever_call, prefix, kind),
-              upstream=(passages, windows, "backbones"), heavy=True),
+              upstream=(passages, windows, "backbones"), heavy=True,
+              description=f"{_noun(kind).title()} retriever of the {prefix}/ branch (same bi-encoder code)."),
         Stage(names[1], "retrieval", (names[1].replace("/", "."),), partial(embeddings_call, prefix, kind),
-              upstream=(names[0], passages), heavy=True),
+              upstream=(names[0], passages), heavy=True,
+              description=f"{_noun(kind).title()} passage embeddings (.npy + ids) of the {prefix}/ branch."),
         Stage(names[2], "retrieval", (names[2].replace("/", "."),), partial(index_call, prefix, kind),
-              upstream=(names[1],)),
+              upstream=(names[1],),
+              description=f"FAISS index of the {prefix}/ branch's {_noun(kind)} passages."),
         Stage(names[3], "reading", (names[3].replace("/", "."), f"{prefix}.all_relations"),
               partial(candidates_call, prefix, kind),
-              upstream=(names[0], names[2], windows)),
+              upstream=(names[0], names[2], windows),
+              description=f"Top-K {_noun(kind)} candidates per window for the {prefix}/ reader."),
     )
 
 

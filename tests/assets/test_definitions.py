@@ -53,3 +53,12 @@ def test_dvc_graph_equals_dagster_graph():
         for k in materializable
     }
     assert dvc == dagster
+
+
+def test_every_asset_has_a_description_and_a_code_version():
+    graph = _defs().resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.description, f"{key.to_user_string()} has no description"
+            assert node.code_version, f"{key.to_user_string()} has no code version"
