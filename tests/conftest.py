@@ -36,3 +36,17 @@ def relik(model_dir):
     from relik_ml.inference import Relik
 
     return Relik.from_pretrained(model_dir)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_dagster_state_storage():
+    """Each test starts without a current Dagster defs-state storage.
+
+    A Dagster instance registers its state storage in a context variable; after two test instances
+    have come and gone, the variable can still point at a disposed one, and the next
+    `Definitions.resolve_asset_graph()` fails on a dead weak reference.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
