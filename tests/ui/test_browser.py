@@ -33,6 +33,7 @@ RUN_STATUS = re.compile(r"^(Success|Failure|Canceled)$")
 MATERIALIZE = re.compile(r"^(materialization )?Materialize$")  # icon label + text
 # Sidebar and catalog are virtualised lists: the window is made tall enough to render every row.
 SIDEBAR_ROW_PX, CATALOG_ROW_PX, CHROME_PX, MIN_HEIGHT = 40, 80, 400, 1200
+MAX_ZOOM_OUTS = 12
 
 
 def expected_assets(params: Path) -> tuple[dict[str, list[str]], set[str]]:
@@ -99,8 +100,14 @@ def check_lineage(page: Any, base: str, groups: dict[str, list[str]], shoot: Cal
     expect(collapse).to_be_visible()
     page.keyboard.press("Escape")
     expect(collapse).to_be_hidden()
-    for group in groups:
-        expect(page.locator(f'foreignObject [data-tooltip="{group}"]').first).to_be_attached()
+    zoom_out = page.locator('[aria-label="zoom_out"]').last
+    for group in groups:  # the graph renders only what is in view: zoom out until each group box is drawn
+        box = page.locator(f'foreignObject [data-tooltip="{group}"]').first
+        for _ in range(MAX_ZOOM_OUTS):
+            if box.count():
+                break
+            zoom_out.click()
+        expect(box).to_be_attached()
     shoot("02-lineage-expanded")
 
 
