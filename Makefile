@@ -40,7 +40,8 @@ dvc-yaml: install
 	$(BIN)/relik-ml dvc-yaml --write
 
 gate: install
-	$(BIN)/relik-ml gate
+	$(BIN)/relik-ml gate --task el
+	$(BIN)/relik-ml gate --task re
 
 # The retrieval lineage on the real data in ../shared/data (KB = every entity title/abstract there,
 # written as KILT JSONL under data/real/raw; artifacts under data/real; see params.real.yaml).
