@@ -10,20 +10,12 @@ from relik_assets.assets.stages import asset_key
 from relik_assets.definitions import build_definitions
 from relik_assets.lineage import materialize_lineage
 from relik_ml.stages.closure import upstream_closure
+from tests.budgets import tiny_el
 from tests.paths import temp_params
 from tests.wandb_runs import history, logged_artifacts
 
 TRAINING = ("el/retriever_pretrained", "el/retriever", "el/reader")
-TINY = {
-    "el": {
-        "eval_splits": ["testa"],
-        "retriever_pretrained": {"train": {"max_steps": 3, "batch_size": 8, "passages_per_batch": 32}},
-        "retriever": {"train": {"max_steps": 3, "max_epochs": 1, "batch_size": 8, "passages_per_batch": 32,
-                                "val_every_n_steps": 3}},
-        "reader": {"train": {"max_steps": 3, "warmup_steps": 1, "val_check_interval": 3}},
-    },
-    "tracking": {"mode": "offline"},
-}
+TINY = tiny_el(steps=3, tracking_mode="offline")
 
 
 def test_training_assets_record_their_wandb_runs(tmp_path, monkeypatch):

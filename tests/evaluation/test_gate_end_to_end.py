@@ -12,18 +12,10 @@ from relik_ml.config import load_params
 from relik_ml.io import tree_sha256
 from relik_ml.pipeline.evaluation import GateFailed
 from relik_ml.stages import stage_call
+from tests.budgets import tiny_el
 from tests.paths import temp_params
 
-TINY = {
-    "el": {
-        "eval_splits": ["testa"],
-        "retriever_pretrained": {"train": {"max_steps": 2, "batch_size": 8, "passages_per_batch": 32}},
-        "retriever": {"train": {"max_steps": 2, "max_epochs": 1, "batch_size": 8, "passages_per_batch": 32,
-                                "val_every_n_steps": 2}},
-        "reader": {"train": {"max_steps": 2, "warmup_steps": 1, "val_check_interval": 2}},
-    },
-    "tracking": {"mode": "disabled"},
-}
+TINY = tiny_el(steps=2, tracking_mode="disabled")
 
 
 def _gate(params_path, capsys) -> tuple[int, dict]:
