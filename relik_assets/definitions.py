@@ -30,17 +30,7 @@ PASSAGES = StageChecks(((quality.PASSAGES_CHECK, True, "GX passages suite"),),
                        lambda _p, out: quality.passages_check(out))
 MODEL = StageChecks(((integrity.MODEL_CHECK, True, "weights load and are finite"),),
                     lambda _p, out: integrity.model_check(out))
-RECALL_GATE_CHECK = "recall_gate"
-
-
-def recall_gate_check(out: Path) -> list[dg.AssetCheckResult]:
-    """The retriever_eval_report's gate decision (recall@k of the gated system vs params' floor)."""
-    from relik_ml.evaluation.retrieval_report import read_gate
-
-    decision = read_gate(out)
-    return [dg.AssetCheckResult(check_name=RECALL_GATE_CHECK, passed=bool(decision["passed"]),
-                                metadata={"recall": decision["recall"], "reason": decision["reason"],
-                                          "min_recall": decision["gate"]["min_recall"]})]
+INDEX_SPECS = ((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),)
 
 
 CHECKS: dict[str, StageChecks] = {
@@ -60,17 +50,17 @@ CHECKS: dict[str, StageChecks] = {
     "el/passage_embeddings": StageChecks(((integrity.EMBEDDINGS_CHECK, True, "finite, one row per passage"),),
                                          lambda _p, out: integrity.embeddings_check(out)),
     "el/passage_index": StageChecks(
-        ((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),),
+        INDEX_SPECS,
         lambda p, out: integrity.index_check(out, p.artifact_dir("entity_passages"),
                                              [p.artifact_dir("el/passage_embeddings", k) for k in shard_keys(p)]),
     ),
-    "el/retriever_eval_report": StageChecks(((RECALL_GATE_CHECK, True, "fine-tuned recall@k clears the floor"),),
-                                            lambda _p, out: recall_gate_check(out)),
+    "el/retriever_eval_report": StageChecks(((integrity.RECALL_GATE_CHECK, True, "fine-tuned recall@k clears the floor"),),
+                                            lambda _p, out: integrity.recall_gate_check(out)),
 }
 
 
 def _index_checks(passages: str, embeddings: str) -> StageChecks:
-    return StageChecks(((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),),
+    return StageChecks(INDEX_SPECS,
                        lambda p, out: integrity.index_check(out, p.artifact_dir(passages), [p.artifact_dir(embeddings)]))
 
 

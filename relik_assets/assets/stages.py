@@ -34,7 +34,13 @@ class StageChecks:
 def code_version(stage: Stage) -> str:
     """A hash of the module that defines the stage's call: editing the stage marks the asset stale."""
     call = stage.call.func if isinstance(stage.call, functools.partial) else stage.call
-    source = Path(inspect.getsourcefile(call) or "")
+    return _file_digest(inspect.getsourcefile(call) or "")
+
+
+@functools.cache
+def _file_digest(path: str) -> str:
+    """First 12 hex digits of the file's SHA-256 ("unknown" when there is no source file); one read per module."""
+    source = Path(path)
     return hashlib.sha256(source.read_bytes()).hexdigest()[:12] if source.is_file() else "unknown"
 
 

@@ -55,8 +55,9 @@ def newest_per_source(keys: list[str]) -> list[str]:
     """The last-registered dump key of each (kind, language), in registration order."""
     newest: dict[tuple[str, str | None], str] = {}
     for key in keys:
-        newest.pop(parse_key(key), None)
-        newest[parse_key(key)] = key
+        source = parse_key(key)
+        newest.pop(source, None)
+        newest[source] = key
     return list(newest.values())
 
 

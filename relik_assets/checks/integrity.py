@@ -9,6 +9,7 @@ import numpy as np
 EMBEDDINGS_CHECK = "embeddings_integrity"
 INDEX_CHECK = "index_integrity"
 MODEL_CHECK = "model_sanity"
+RECALL_GATE_CHECK = "recall_gate"
 
 
 def embeddings_check(directory: Path) -> list[dg.AssetCheckResult]:
@@ -33,8 +34,7 @@ def index_check(
     `min_recall` of the exact top-k ids. Self-retrieval is not required: under inner product a
     longer vector can outscore a passage's own.
     """
-    from relik_ml.index import PassageIndex, exact_search
-    from relik_ml.index.exact import recall_at_k
+    from relik_ml.index import PassageIndex, exact_search, recall_at_k
     from relik_ml.pipeline.artifacts import load_passages
     from relik_ml.pipeline.retrieval import load_embeddings
 
@@ -68,3 +68,13 @@ def model_check(directory: Path) -> list[dg.AssetCheckResult]:
     finite = all(np.isfinite(t).all() for f in files for t in load_file(f).values() if t.dtype.kind == "f")
     return [dg.AssetCheckResult(check_name=MODEL_CHECK, passed=bool(files) and finite,
                                 metadata={"weight_files": len(files), "finite": finite})]
+
+
+def recall_gate_check(directory: Path) -> list[dg.AssetCheckResult]:
+    """The retriever_eval_report's gate decision (recall@k of the gated system vs params' floor)."""
+    from relik_ml.evaluation.retrieval_report import read_gate
+
+    decision = read_gate(directory)
+    return [dg.AssetCheckResult(check_name=RECALL_GATE_CHECK, passed=bool(decision["passed"]),
+                                metadata={"recall": decision["recall"], "reason": decision["reason"],
+                                          "min_recall": decision["gate"]["min_recall"]})]
