@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relik_ml.evaluation.metrics import Counts, cie, match, re_strict
+from relik_ml.evaluation.metrics import Counts, _aligned, _triplet_key, cie, match, re_strict
 from relik_ml.types import NME, Document, Prediction, Triplet
 
 DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
@@ -22,9 +22,9 @@ DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
 
 def triplet_entity_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """EL micro P/R/F1 restricted to the (non-NME) arguments of gold and predicted triplets."""
-    by_id = _aligned(gold, predicted)
-    gold_keys = [key for d in gold for t in d.triplets for key in _argument_keys(d.id, t)]
-    predicted_keys = [key for d in gold for t, _ in by_id[d.id].triplets for key in _argument_keys(d.id, t)]
+    pairs = _aligned(gold, predicted)
+    gold_keys = [key for d, _ in pairs for t in d.triplets for key in _argument_keys(d.id, t)]
+    predicted_keys = [key for d, p in pairs for t, _ in p.triplets for key in _argument_keys(d.id, t)]
     return match(gold_keys, predicted_keys)
 
 
@@ -76,7 +76,7 @@ def tune_threshold(
 
 def triplet_keys(doc_id: str, triplets: Iterable[Triplet]) -> list[tuple]:
     """Strict keys (doc, subject offsets, relation, object offsets) of gold triplets."""
-    return [(doc_id, t.subject.start, t.subject.end, t.relation, t.object.start, t.object.end) for t in triplets]
+    return [_triplet_key(doc_id, t, linked=False) for t in triplets]
 
 
 def scored_triplet_keys(prediction: Prediction) -> list[tuple[tuple, float]]:
@@ -87,10 +87,3 @@ def scored_triplet_keys(prediction: Prediction) -> list[tuple[tuple, float]]:
 
 def _argument_keys(doc_id: str, triplet: Triplet) -> list[tuple]:
     return [(doc_id, s.start, s.end, s.label) for s in (triplet.subject, triplet.object) if s.label != NME]
-
-
-def _aligned(gold: Sequence[Document], predicted: Sequence[Prediction]) -> dict[str, Prediction]:
-    by_id = {p.id: p for p in predicted}
-    if len(by_id) != len(predicted) or set(by_id) != {d.id for d in gold} or len(gold) != len(by_id):
-        raise ValueError("gold documents and predictions must have the same unique ids")
-    return by_id

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from relik_ml.config import Params, build_section
 from relik_ml.evaluation.promotion import GateConfig
@@ -31,7 +30,7 @@ from relik_ml.pipeline import evaluation, reading, retrieval
 from relik_ml.pipeline import relations as relation_stages
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.stages.core import Stage, StageCall
-from relik_ml.stages.linking import tracking
+from relik_ml.stages.linking import _section, _typed, tracking
 
 PARTS = ("train", "dev")  # partitions of `{branch}/task_windows`
 
@@ -57,17 +56,6 @@ class ReportOptions:
     """Evaluation-report options beyond the `relik.json` settings and the gate."""
 
     title: str = ""  # report title ("" = the branch's default)
-
-
-def _section(params: Params, *path: str) -> dict[str, Any]:
-    section: Any = params.sections
-    for key in path:
-        section = (section or {}).get(key, {})
-    return dict(section or {})
-
-
-def _typed(cls: type, params: Params, *path: str) -> Any:
-    return build_section(cls, _section(params, *path), name=".".join(path), source=params.root / "params.yaml")
 
 
 def branch_data(params: Params, prefix: str) -> BranchData:
@@ -251,13 +239,13 @@ def evaluation_report_call(prefix: str, params: Params, _: str | None) -> StageC
     components = {"reader": _artifact(params, prefix, "reader"), "relations": _relation_passages_dir(params, prefix)}
     relation_search = {"relation_retriever": _artifact(params, prefix, RELATION.retriever),
                        "relation_index": _artifact(params, prefix, RELATION.index)}
-    if not branch_data(params, prefix).all_relations:
+    data = branch_data(params, prefix)
+    if not data.all_relations:
         components.update(relation_search)
     if prefix == "cie":
         components.update(retriever=_artifact(params, prefix, ENTITY.retriever),
                           index=_artifact(params, prefix, ENTITY.index), passages=_entity_passages_dir(params, prefix))
-    dataset = branch_data(params, prefix).dataset
-    eval_dirs = {f"{dataset}-{part}": _windows(params, prefix, part) for part in ("dev",)}
+    eval_dirs = {f"{data.dataset}-dev": _windows(params, prefix, "dev")}
     settings = dict(section.get("settings", {}))
     gate, out = _gate(params, prefix), _artifact(params, prefix, "evaluation_report")
     title = options.title or TITLES[prefix]
