@@ -124,6 +124,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from relik_ml.evaluation.report import markdown, write_report
     from relik_ml.formats import read_documents
     from relik_ml.inference import Relik
+    from relik_ml.retriever.encoder import CONFIG_FILE as RETRIEVER_CONFIG_FILE
 
     try:
         documents = read_documents(args.format, args.paths)
@@ -132,7 +133,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc), field="format") from None
     name = f"{args.format}:{Path(args.paths[0]).stem}"
-    if (Path(args.model) / RETRIEVER_CONFIG).exists():  # a trained retriever directory, not a model directory
+    if (Path(args.model) / RETRIEVER_CONFIG_FILE).exists():  # a trained retriever directory, not a model directory
         results = [_evaluate_retriever_dir(args, documents, name)]
     elif (relik := Relik.from_pretrained(args.model)).reader is None:
         results = [evaluate_retriever(relik, documents, dataset_name=name, ks=_recall_ks(args))]
@@ -144,9 +145,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-RETRIEVER_CONFIG = "retriever_config.json"  # marks a retriever directory (relik_ml.retriever.encoder)
-
-
 def _recall_ks(args: argparse.Namespace) -> tuple[int, ...]:
     from relik_ml.retriever.evaluate import DEFAULT_KS
 
@@ -156,12 +154,11 @@ def _recall_ks(args: argparse.Namespace) -> tuple[int, ...]:
 def _evaluate_retriever_dir(args: argparse.Namespace, documents: list, name: str) -> dict:
     """recall@k of a retriever directory against `--kb` passages (searched through `--index` if given)."""
     from relik_ml.evaluation.evaluate import evaluate_retriever_dir
-    from relik_ml.inference.model_dir import read_passage_file
+    from relik_ml.inference.model_dir import _jsonl_path, read_passage_file
 
     if args.kb is None:
         raise InputError("a retriever directory needs --kb PASSAGES.jsonl (or an entity_passages folder)", field="kb")
-    kb = Path(args.kb) / "passages.jsonl" if Path(args.kb).is_dir() else Path(args.kb)
-    passages = list(read_passage_file(kb).values())
+    passages = list(read_passage_file(_jsonl_path(args.kb)).values())
     return evaluate_retriever_dir(args.model, documents, passages, index_dir=args.index, ks=_recall_ks(args),
                                   dataset_name=name)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +67,7 @@ def scan_landing(landing: Path, cache: Mapping[str, list] | None = None, settle_
     cache = dict(cache or {})
     dumps, ignored, seen = [], [], {}
     now = time.time()
-    for path in sorted(landing.rglob("*")) if landing.is_dir() else ():
-        if not path.is_file():
-            continue
-        relative = path.relative_to(landing)
-        if any(part.startswith((".", "_")) for part in relative.parts) or path.name.endswith(PARTIAL_SUFFIXES):
-            continue
-        kind, language, problem = _classify(relative)
+    for relative, path, kind, language, problem in _candidates(landing):
         if problem:
             ignored.append(f"{relative}: {problem}")
             continue
@@ -93,10 +87,24 @@ def scan_landing(landing: Path, cache: Mapping[str, list] | None = None, settle_
 def find_dump(landing: Path, key: str) -> Dump:
     """The landed file whose content has version `key`; `InputError` when it is not there."""
     kind, language = parse_key(key)
-    for dump in scan_landing(landing).dumps:
-        if dump.key == key:
-            return dump
+    for _, path, found_kind, found_language, problem in _candidates(landing):
+        # Only files whose kind, language and name match the key's are hashed.
+        if problem or dump_key(found_kind, found_language, path, "") != key[:-13]:
+            continue
+        if file_sha256(path)[:12] == key[-12:]:
+            return Dump(kind, language, path, key)
     raise InputError(f"no {kind} dump with key {key!r} in the landing folder", path=landing)
+
+
+def _candidates(landing: Path) -> Iterator[tuple[Path, Path, str, str | None, str]]:
+    """(relative path, path, kind, language, problem) of each file not still being written, sorted."""
+    for path in sorted(landing.rglob("*")) if landing.is_dir() else ():
+        if not path.is_file():
+            continue
+        relative = path.relative_to(landing)
+        if any(part.startswith((".", "_")) for part in relative.parts) or path.name.endswith(PARTIAL_SUFFIXES):
+            continue
+        yield relative, path, *_classify(relative)
 
 
 def _classify(relative: Path) -> tuple[str, str | None, str]:

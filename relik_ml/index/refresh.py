@@ -17,7 +17,7 @@ import numpy as np
 
 from relik_ml.errors import InputError
 from relik_ml.index.passage_index import PassageIndex
-from relik_ml.io import atomic_directory
+from relik_ml.io import atomic_directory, read_json
 
 CONTENT_HASHES_FILE = "content_hashes.json"
 
@@ -58,8 +58,7 @@ def diff_kb(held: Mapping[str, str], newer: Mapping[str, str], *, prune: bool = 
     new = tuple(i for i in newer if i not in held)
     changed = tuple(i for i in newer if i in held and held[i] != newer[i])
     removed = tuple(i for i in held if i not in newer) if prune else ()
-    unchanged = sum(1 for i in newer if i in held and held[i] == newer[i])
-    return KbDiff(new, changed, removed, unchanged)
+    return KbDiff(new, changed, removed, unchanged=len(newer) - len(new) - len(changed))
 
 
 def refresh_index(
@@ -108,10 +107,7 @@ def read_content_hashes(directory: str | Path) -> dict[str, str] | None:
     path = Path(directory) / CONTENT_HASHES_FILE
     if not path.exists():
         return None
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    obj = read_json(path)
     if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in obj.items()):
         raise InputError("expected a JSON object of id -> content hash strings", path=path)
     return obj

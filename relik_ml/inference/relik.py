@@ -135,11 +135,13 @@ class Relik:
         instead of predicting spans (entity disambiguation).
         """
         single = isinstance(texts, str)
-        documents = _documents([texts] if single else list(texts), mentions)
-        settings = self.settings.overridden(top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size)
-        examples = self._examples(documents, settings, candidates, mentions is not None, progress)
-        read = self.read(examples, batch_size=settings.batch_size, given_mentions=mentions is not None, progress=progress)
-        predictions = _merge(documents, [e.window for e in examples], read)
+        texts = [texts] if single else list(texts)
+        examples = self.examples(
+            texts, top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size,
+            candidates=candidates, mentions=mentions, progress=progress,
+        )
+        read = self.read(examples, batch_size=batch_size, given_mentions=mentions is not None, progress=progress)
+        predictions = _merge(texts, [e.window for e in examples], read)
         return predictions[0] if single else predictions
 
     def examples(
@@ -289,14 +291,12 @@ def _mention_spans(text: str, mentions: Sequence[tuple[int, int]]) -> tuple[Span
     return tuple(sorted(set(spans), key=lambda s: (s.start, s.end)))
 
 
-def _merge(documents: list[Document], windows: list[Window], read: list[Prediction]) -> list[Prediction]:
-    """Document-level predictions from the window predictions (same order as `windows`)."""
-    by_doc: dict[str, list[tuple[Window, Prediction]]] = {doc.id: [] for doc in documents}
+def _merge(texts: list[str], windows: list[Window], read: list[Prediction]) -> list[Prediction]:
+    """One prediction per text (id = position, as in `_documents`) from the window predictions."""
+    by_doc: dict[str, list[tuple[Window, Prediction]]] = {str(i): [] for i in range(len(texts))}
     for window, prediction in zip(windows, read, strict=True):
         by_doc[window.doc_id].append((window, prediction))
     return [
-        merge_windows(
-            [p for _, p in by_doc[doc.id]], [w.start for w, _ in by_doc[doc.id]], doc_id=doc.id, doc_text=doc.text
-        )
-        for doc in documents
+        merge_windows([p for _, p in pairs], [w.start for w, _ in pairs], doc_id=doc_id, doc_text=text)
+        for (doc_id, pairs), text in zip(by_doc.items(), texts)
     ]

@@ -53,14 +53,14 @@ def refresh_model_dir(
 ) -> Summary:
     """Bring the entity (or, with `relations`, relation) index of `model` up to the KB in `passages`."""
     model, out = Path(model), Path(out) if out is not None else Path(model)
-    settings = RelikSettings.from_json(read_json(model / names.SETTINGS_FILE), path=model / names.SETTINGS_FILE)
+    settings = _settings(model)
     kb_name, retriever_dir, index_dir = _parts(model, settings, relations)
     newer = load_kb(passages)
     if not newer:
         raise InputError("the newer KB has no passages", path=passages)
     held_passages = read_passage_file(model / kb_name)
     index = PassageIndex.load(model / index_dir)
-    held = read_content_hashes(model / index_dir) or _hashes_of(index, held_passages, model / kb_name)
+    held = _held(model, kb_name, index_dir, index, held_passages)
     newer_hashes = {pid: passage_hash(p) for pid, p in newer.items()}
     embed = _embedder(model / retriever_dir, newer, batch_size, device)
     counts = refresh_index(index, held, newer_hashes, embed, prune=prune)
@@ -77,10 +77,9 @@ def refresh_model_dir(
 
 def pending(model: Path, passages: Path, *, relations: bool = False, prune: bool = True) -> dict[str, int]:
     """What `refresh_model_dir` would do, without embedding: counts of new, changed and removed ids."""
-    settings = RelikSettings.from_json(read_json(model / names.SETTINGS_FILE), path=model / names.SETTINGS_FILE)
-    kb_name, _, index_dir = _parts(model, settings, relations)
+    kb_name, _, index_dir = _parts(model, _settings(model), relations)
     index = PassageIndex.load(model / index_dir)
-    held = read_content_hashes(model / index_dir) or _hashes_of(index, read_passage_file(model / kb_name), model / kb_name)
+    held = _held(model, kb_name, index_dir, index)
     diff = diff_kb(held, {pid: passage_hash(p) for pid, p in load_kb(passages).items()}, prune=prune)
     return {"new": len(diff.new), "changed": len(diff.changed), "removed": len(diff.removed), "unchanged": diff.unchanged}
 
@@ -99,12 +98,25 @@ def _parts(model: Path, settings: RelikSettings, relations: bool) -> tuple[str, 
     return parts
 
 
-def _hashes_of(index: PassageIndex, passages: dict[str, Passage], path: Path) -> dict[str, str]:
-    """Content hashes of the indexed ids, from the passages the index was built from."""
-    missing = [pid for pid in index.ids if pid not in passages]
+def _settings(model: Path) -> RelikSettings:
+    return RelikSettings.from_json(read_json(model / names.SETTINGS_FILE), path=model / names.SETTINGS_FILE)
+
+
+def _held(
+    model: Path, kb_name: str, index_dir: str, index: PassageIndex, passages: dict[str, Passage] | None = None
+) -> dict[str, str]:
+    """The content hashes the index holds: its sidecar, else those of the passages it was built from."""
+    sidecar = read_content_hashes(model / index_dir)
+    if sidecar:
+        return sidecar
+    path = model / kb_name
+    if passages is None:
+        passages = read_passage_file(path)
+    ids = index.ids
+    missing = [pid for pid in ids if pid not in passages]
     if missing:
         raise InputError(f"{len(missing)} indexed ids have no passage, e.g. {missing[:3]}", path=path)
-    return {pid: passage_hash(passages[pid]) for pid in index.ids}
+    return {pid: passage_hash(passages[pid]) for pid in ids}
 
 
 def _embedder(retriever_dir: Path, newer: dict[str, Passage], batch_size: int, device: str):

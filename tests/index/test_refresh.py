@@ -159,7 +159,6 @@ def newer_kb(model: Path, tmp_path: Path) -> Path:
 
 
 def test_model_dir_refresh_writes_a_new_directory(tiny_model, tmp_path):
-    from relik_ml.index.refresh import read_content_hashes
     from relik_ml.inference.model_dir import read_passage_file
     from relik_ml.io import read_json, tree_sha256
     from relik_ml.pipeline.refresh import refresh_model_dir
