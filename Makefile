@@ -51,3 +51,26 @@ real-retrieval: install
 	$(BIN)/python benchmarks/kb_from_shared.py --data $(SHARED_DATA) --kilt data/real/raw/kb.kilt.jsonl
 	$(BIN)/relik-ml build el/retriever_eval_report --params params.real.yaml
 	cat data/real/el/retriever_eval_report/retrieval_report.md
+
+# The whole EL lineage on the real data (retrieval as above, then candidates, reader, evaluation
+# report and gate, promoted model; see params.real.yaml for the CPU budgets), then the promoted model
+# on the out-of-domain sets (reports under data/real/el/out_of_domain/<set>/).
+OOD_REPORTS := data/real/el/out_of_domain
+.PHONY: real-el real-re
+real-el: install
+	$(BIN)/python benchmarks/kb_from_shared.py --data $(SHARED_DATA) --kilt data/real/raw/kb.kilt.jsonl
+	$(BIN)/relik-ml build el/retriever_eval_report el/promoted_model --params params.real.yaml
+	$(BIN)/relik-ml evaluate --model data/real/el/promoted_model --format elevant-titles \
+		$(SHARED_DATA)/msnbc/msnbc.benchmark.jsonl --output-dir $(OOD_REPORTS)/msnbc
+	$(BIN)/relik-ml evaluate --model data/real/el/promoted_model --format nif \
+		$(SHARED_DATA)/n3-reuters-128/Reuters-128.ttl --output-dir $(OOD_REPORTS)/reuters-128
+	$(BIN)/relik-ml evaluate --model data/real/el/promoted_model --format nif \
+		$(SHARED_DATA)/oke-2015/oke2015_task1_evaluation-dataset-task1.ttl --output-dir $(OOD_REPORTS)/oke-2015-eval
+	$(BIN)/relik-ml evaluate --model data/real/el/promoted_model --format nif \
+		$(SHARED_DATA)/oke-2016-train/oke2016_task1_training_dataset_task_1.ttl --output-dir $(OOD_REPORTS)/oke-2016-train
+	cat data/real/el/evaluation_report/report/report.md
+
+# Relation extraction on the real CoNLL04 (params.real-re.yaml; artifacts under data/real-re).
+real-re: install
+	$(BIN)/relik-ml build re/promoted_model --params params.real-re.yaml
+	cat data/real-re/re/evaluation_report/report/report.md

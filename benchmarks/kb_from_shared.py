@@ -2,9 +2,10 @@
 
 Abstract sources: NEL `kb.jsonl` (3,815 Wikipedia abstracts) and the REBEL sample (1,000 Wikipedia
 lead sections keyed by `title`). Title sources: AIDA train+testa gold labels, the AIDA KILT samples,
-KILT-EL samples (WNED, ClueWeb), NEL mention answers and the DBpedia-labelled NIF sets (Reuters-128,
-Reuters-30, AQUAINT, OKE). QID-labelled sets (ELEVANT JSONL, REBEL entities) cannot join a
-title-keyed KB and are left out. Entities without an abstract get a title-only passage.
+KILT-EL samples (WNED, ClueWeb), NEL mention answers, the DBpedia-labelled NIF sets (Reuters-128,
+Reuters-30, AQUAINT, OKE) and MSNBC (ELEVANT JSONL read by its Wikipedia `name`, format
+"elevant-titles"). REBEL entities carry QIDs only and are left out. Entities without an abstract get
+a title-only passage.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ TITLE_SETS: dict[str, tuple[str, tuple[str, ...]]] = {  # source name -> (reader
     "oke-2015": ("nif", ("oke-2015/oke2015_task1_training_dataset_task_1.ttl",
                          "oke-2015/oke2015_task1_evaluation-dataset-task1.ttl")),
     "oke-2016": ("nif", ("oke-2016-train/oke2016_task1_training_dataset_task_1.ttl",)),
+    "msnbc": ("elevant-titles", ("msnbc/msnbc.benchmark.jsonl",)),
 }
 
 

@@ -7,6 +7,7 @@ annotation TSV first, then the CoNLL-2003 token files in document order.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ def _aida(paths: Sequence[Path], **options: Any) -> list[Document]:
 DOCUMENT_FORMATS: dict[str, Reader] = {
     "aida": _aida,
     "elevant": _per_file(read_elevant, _doc_key),
+    "elevant-titles": _per_file(partial(read_elevant, labels="title"), _doc_key),
     "nif": _per_file(read_nif, _doc_key),
     "kilt-el": _per_file(read_kilt_el, _doc_key),
     "conll04": _per_file(read_conll04, _doc_key),

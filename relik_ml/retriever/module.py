@@ -31,6 +31,7 @@ class RetrieverModule(pl.LightningModule):
         self.kb = KBEmbeddingCache(passages, config.encode_batch_size)  # shared with the hard-negative miner
         self._gold: list[tuple[str, ...]] = []
         self._retrieved: list[list[str]] = []
+        self.validated_at_step: int | None = None  # global step of the latest dev validation
 
     def training_step(self, batch: RetrieverBatch, batch_idx: int) -> torch.Tensor:
         queries = self.retriever(batch.window_inputs)  # (B, d)
@@ -66,6 +67,7 @@ class RetrieverModule(pl.LightningModule):
             self.log(f"val/recall@{k}", float(metrics[f"recall@{k}"]), prog_bar=k == self.config.eval_k)
         self.log("val/kb_encodings", float(self.kb.encodings))
         self._gold, self._retrieved = [], []
+        self.validated_at_step = self.global_step
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.RAdam(

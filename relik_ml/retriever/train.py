@@ -84,14 +84,14 @@ def train_retriever(
     trainer = _trainer(train_config, checkpoint, data, bool(dev_examples), loggers, accelerator)
     initial = _validate(trainer, module, data, train_config) if dev_examples and resume_from is None else None
     trainer.fit(module, datamodule=data, ckpt_path=_resume_path(resume_from, checkpoint_dir), weights_only=True)
-    _load_best_weights(module, checkpoint)
+    best = _keep_best_weights(trainer, module, data, checkpoint, train_config) if dev_examples else None
     summary = RetrieverTrainSummary(
         model_dir=output_dir,
         checkpoint_dir=checkpoint_dir,
         steps=trainer.global_step,
         epochs=trainer.current_epoch,
         initial_dev_recall=initial,
-        best_dev_recall=None if checkpoint.best_model_score is None else float(checkpoint.best_model_score),
+        best_dev_recall=best,
         monitor=train_config.monitor,
         train_examples=len(train_examples),
         skipped_train_windows=skipped,
@@ -129,7 +129,9 @@ def _trainer(
     miner = HardNegativeMiner(data.train_examples, data.passages, data.hard_negatives, config)
     callbacks: list[Callback] = [checkpoint, miner]
     if has_dev and config.patience is not None:
-        callbacks.append(EarlyStopping(monitor=config.monitor, mode="max", patience=config.patience))
+        # checked after validations only: a run that ends on max_steps mid-epoch has no epoch-end metric
+        callbacks.append(EarlyStopping(monitor=config.monitor, mode="max", patience=config.patience,
+                                       check_on_train_epoch_end=False))
     return pl.Trainer(
         accelerator=accelerator,
         devices=1,
@@ -164,12 +166,24 @@ def _resume_path(resume_from: str | Path | None, checkpoint_dir: Path) -> str | 
     return str(checkpoint_dir / "last.ckpt") if str(resume_from) == "last" else str(resume_from)
 
 
-def _load_best_weights(module: RetrieverModule, checkpoint: ModelCheckpoint) -> None:
-    """Restore the best checkpoint's weights (self-written, loaded as tensors only)."""
-    if not checkpoint.best_model_path:
-        return
-    state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
-    module.load_state_dict(state)
+def _keep_best_weights(
+    trainer: pl.Trainer, module: RetrieverModule, data: RetrieverDataModule, checkpoint: ModelCheckpoint,
+    config: RetrieverTrainConfig,
+) -> float:
+    """Leave the module with its best weights by dev recall and return that recall.
+
+    Steps after the last scheduled validation (a run that stops on max_steps between two) are
+    validated here, so the final weights compete with the best checkpoint instead of being lost.
+    """
+    best = None if checkpoint.best_model_score is None else float(checkpoint.best_model_score)
+    if module.validated_at_step != trainer.global_step:
+        final = _validate(trainer, module, data, config)
+        if best is None or final >= best:
+            return final
+    if checkpoint.best_model_path:  # self-written, loaded as tensors only
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
+        module.load_state_dict(state)
+    return float(best) if best is not None else _validate(trainer, module, data, config)
 
 
 def _write_artifact(

@@ -1,6 +1,7 @@
 """Every reader on its small fixture: offsets read the right surface, labels, ids, options."""
 from __future__ import annotations
 
+import json
 import lzma
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from relik_ml.formats import (
     read_mention_contexts,
     read_passages,
 )
+from relik_ml.errors import InputError
 from relik_ml.types import NME
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
@@ -56,6 +58,17 @@ def test_elevant_labels_nested_and_nme():
     nested = read_documents("elevant", FIXTURES / "elevant.jsonl", keep_nested=True)
     assert ("Blake", "Q1437140") in surfaces(nested[0])
     assert [d.id for d in read_documents("elevant", FIXTURES / "elevant.jsonl", renumber=True)] == ["0", "1"]
+
+
+def test_elevant_titles_key_links_by_wikipedia_name(tmp_path):
+    docs = read_documents("elevant-titles", FIXTURES / "elevant.jsonl")
+    assert surfaces(docs[0]) == [("Home Depot", "The Home Depot"), ("Nardelli", "Robert Nardelli"),
+                                 ("Frank Blake", "Frank Blake"), ("Home Depot", NME), ("Atlanta", NME)]
+    nameless = tmp_path / "nameless.jsonl"
+    nameless.write_text(json.dumps({"id": 7, "text": "Seattle is rainy.", "labels": [
+        {"span": [0, 7], "entity_id": "Q5083", "name": " "}]}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"nameless.jsonl:1.*labels\[0\]\.name.*Q5083 has no name"):
+        read_documents("elevant-titles", nameless)
 
 
 def test_nif_resolves_dbpedia_wikidata_same_as_and_not_in_wiki():
@@ -157,7 +170,7 @@ def test_damuel_passages_links_and_contexts(tmp_path):
 
 
 def test_registry_names_and_errors():
-    assert {"aida", "elevant", "nif", "kilt-el", "conll04", "nyt", "rebel", "mewsli", "nel", "kilt-anchors",
+    assert {"aida", "elevant", "elevant-titles", "nif", "kilt-el", "conll04", "nyt", "rebel", "mewsli", "nel", "kilt-anchors",
             "damuel-links"} == set(DOCUMENT_FORMATS)
     assert {"kilt", "wikidata", "damuel", "nel-kb"} == set(PASSAGE_FORMATS)
     with pytest.raises(ValueError, match="unknown document format"):

@@ -113,3 +113,17 @@ def test_zero_steps_writes_the_backbone_untrained_even_without_gold(tiny_backbon
     saved = Retriever.from_pretrained(summary.model_dir).encode_passages(toy_kb[:3])
     assert saved == pytest.approx(Retriever.from_backbone(config).encode_passages(toy_kb[:3]), abs=1e-6)
     assert read_manifest(summary.model_dir)["counts"]["steps"] == 0
+
+
+def test_a_run_ending_mid_epoch_validates_its_final_weights(tiny_backbone_dir, toy_kb, toy_train_windows,
+                                                            toy_dev_windows, tmp_path):
+    """max_steps before the first epoch-end validation, with early stopping on: no missing-metric
+    crash, and the final weights are validated and kept when they beat the untrained model."""
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir), max_query_tokens=32, max_passage_tokens=32)
+    short = replace(TRAIN, max_steps=5, max_epochs=2, patience=2)  # 120 windows / 16 = 8 batches per epoch
+    summary = train_retriever(toy_train_windows, toy_dev_windows, toy_kb, config, short, tmp_path / "out",
+                              accelerator="cpu")
+    assert summary.steps == 5
+    kept = evaluate_retrieval(Retriever.from_pretrained(summary.model_dir), toy_dev_windows, toy_kb, ks=(1,))
+    assert summary.best_dev_recall == pytest.approx(kept["recall@1"])
+    assert summary.best_dev_recall > summary.initial_dev_recall
