@@ -97,6 +97,10 @@ class Params:
         base = self.data_root / name
         return base / partition if partition else base
 
+    def work_dir(self, name: str) -> Path:
+        """Scratch space of a stage (training checkpoints for resuming), per data root, never an artifact."""
+        return self.data_root / ".work" / name
+
 
 def build_section(cls: type[T], section: dict[str, Any] | None, *, name: str, source: Path) -> T:
     """Instantiate a stage dataclass from its params section, rejecting unknown keys."""

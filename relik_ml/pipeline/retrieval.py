@@ -44,8 +44,10 @@ def retriever(
     tracking: TrackingConfig,
     root: Path,
     out: Path,
+    work_dir: Path,
 ) -> Summary:
-    """Train a retriever from `backbone` (a backbone name or an upstream retriever directory)."""
+    """Train a retriever from `backbone` (a backbone name or an upstream retriever directory);
+    checkpoints for resuming go to `work_dir`."""
     from relik_ml.retriever.train import train_retriever
 
     train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
@@ -54,7 +56,7 @@ def retriever(
     try:
         result = train_retriever(
             train_windows, dev_windows, passages, replace(model, backbone=str(backbone)), train, out,
-            loggers=run.loggers, work_dir=root / ".work" / name,
+            loggers=run.loggers, work_dir=work_dir,
         )
         run.log_model(out, name)
     finally:

@@ -70,7 +70,7 @@ def _retriever_call(params: Params, name: str, backbone: str | Path, train_dirs:
     return StageCall(
         f"{PREFIX}/{name}", None, out, config, inputs,
         lambda: retrieval.retriever(f"{PREFIX}/{name}", backbone, train_dirs, dev_dirs, passages, model, train,
-                                    tracking(params), params.root, out),
+                                    tracking(params), params.root, out, params.work_dir(f"{PREFIX}/{name}")),
     )
 
 

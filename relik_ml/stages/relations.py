@@ -162,7 +162,7 @@ def retriever_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> S
     return StageCall(
         name, None, out, {"backbone": backbone, "model": model, "train": train}, inputs,
         lambda: retrieval.retriever(name, backbone, train_dirs, dev_dirs, passages, model, train, tracking(params),
-                                    params.root, out),
+                                    params.root, out, params.work_dir(name)),
     )
 
 
