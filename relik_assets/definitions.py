@@ -28,7 +28,7 @@ DEFAULT_PARAMS = PROJECT_ROOT / "params.yaml"
 
 PASSAGES = StageChecks(((quality.PASSAGES_CHECK, True, "GX passages suite"),),
                        lambda _p, out: quality.passages_check(out))
-MODEL = StageChecks(((integrity.MODEL_CHECK, True, "weights load and are finite"),),
+MODEL = StageChecks(((integrity.MODEL_CHECK, True, "weights load and are finite; answers a smoke query"),),
                     lambda _p, out: integrity.model_check(out))
 INDEX_SPECS = ((integrity.INDEX_CHECK, True, "size and ids equal the passages; search agrees with exact search"),)
 
@@ -71,7 +71,7 @@ RE_CIE_INDEXES = {  # re/ and cie/ indexes: (their passages, their single-shard 
 }
 CHECKS.update({
     **{name: MODEL for name in ("re/relation_retriever", "re/reader", "cie/retriever", "cie/relation_retriever",
-                                "cie/reader")},
+                                "cie/reader", "el/promoted_model", "re/promoted_model", "cie/promoted_model")},
     "re/relation_passages": PASSAGES,
     "cie/entity_passages": PASSAGES,
     **{embeddings: CHECKS["el/passage_embeddings"] for _, embeddings in RE_CIE_INDEXES.values()},

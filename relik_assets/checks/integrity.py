@@ -61,13 +61,22 @@ def index_check(
 
 
 def model_check(directory: Path) -> list[dg.AssetCheckResult]:
-    """The weights load from safetensors and are all finite."""
+    """The weights load from safetensors and are all finite, and the model answers a smoke query
+    (`relik_ml.smoke`) with finite scores."""
     from safetensors.numpy import load_file
+
+    from relik_ml.smoke import smoke_query
 
     files = sorted(directory.rglob("*.safetensors"))
     finite = all(np.isfinite(t).all() for f in files for t in load_file(f).values() if t.dtype.kind == "f")
-    return [dg.AssetCheckResult(check_name=MODEL_CHECK, passed=bool(files) and finite,
-                                metadata={"weight_files": len(files), "finite": finite})]
+    try:
+        answer = smoke_query(directory)
+    except Exception as exc:  # any failure to load or answer is this check's finding, not a crash
+        answer = {"error": f"{type(exc).__name__}: {exc}"}
+    answered = bool(answer.get("finite"))
+    return [dg.AssetCheckResult(check_name=MODEL_CHECK, passed=bool(files) and finite and answered,
+                                metadata={"weight_files": len(files), "finite": bool(finite),
+                                          "smoke_query": dg.MetadataValue.json(answer)})]
 
 
 def recall_gate_check(directory: Path) -> list[dg.AssetCheckResult]:
