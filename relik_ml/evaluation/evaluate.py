@@ -33,6 +33,7 @@ def evaluate_model(
         "dataset": dataset_name,
         "task": config.task,
         "top_k": k,
+        **({"relation_top_k": relik.settings.relation_top_k} if config.has_relations else {}),
         "documents": len(documents),
         "gold_mentions": sum(len(d.spans) for d in documents),
         "gold_nme_mentions": sum(s.label == NME for d in documents for s in d.spans),

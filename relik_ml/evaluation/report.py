@@ -52,10 +52,19 @@ def markdown(results: Sequence[dict[str, Any]], title: str = "Evaluation") -> st
         name, value = headline(result)
         seconds = result.get("ait_seconds", result.get("retrieval_seconds", 0.0))
         lines.append(
-            f"| {result.get('dataset', '')} | {result.get('top_k', '')} | {name} {100 * value:.1f} "
+            f"| {result.get('dataset', '')} | {_k_cell(result)} | {name} {100 * value:.1f} "
             f"| {_metric_cells(result['metrics'])} | {seconds:.2f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _k_cell(result: dict[str, Any]) -> str:
+    """Candidates per window: entity K (EL), relation K (RE), both as "entity / relation" (cIE)."""
+    if "relation_top_k" not in result:
+        return str(result.get("top_k", ""))
+    if result.get("task") == "re":
+        return str(result["relation_top_k"])
+    return f"{result.get('top_k', '')} / {result['relation_top_k']}"
 
 
 def _metric_cells(scores: dict[str, Any]) -> str:

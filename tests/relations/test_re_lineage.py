@@ -63,6 +63,9 @@ def test_report_and_promoted_model_carry_triplets(promoted, capsys):
     report = json.loads((params.artifact_dir("re/evaluation_report") / "report" / "report.json").read_text())
     (result,) = report["results"]
     assert result["dataset"] == "conll04-dev" and result["task"] == "re"
+    assert result["relation_top_k"] == Relik.from_pretrained(params.artifact_dir("re/promoted_model")).settings.relation_top_k
+    report_md = (params.artifact_dir("re/evaluation_report") / "report" / "report.md").read_text()
+    assert f"| conll04-dev | {result['relation_top_k']} | re_strict F1" in report_md
     assert {"re_strict", "mention_detection"} <= set(result["metrics"]) and "inkb_el" not in result["metrics"]
     model_dir = params.artifact_dir("re/promoted_model")
     assert (model_dir / "relation_index").is_dir() and not (model_dir / "index").exists()
