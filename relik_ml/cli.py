@@ -154,11 +154,11 @@ def _recall_ks(args: argparse.Namespace) -> tuple[int, ...]:
 def _evaluate_retriever_dir(args: argparse.Namespace, documents: list, name: str) -> dict:
     """recall@k of a retriever directory against `--kb` passages (searched through `--index` if given)."""
     from relik_ml.evaluation.evaluate import evaluate_retriever_dir
-    from relik_ml.inference.model_dir import _jsonl_path, read_passage_file
+    from relik_ml.inference.model_dir import jsonl_path, read_passage_file
 
     if args.kb is None:
         raise InputError("a retriever directory needs --kb PASSAGES.jsonl (or an entity_passages folder)", field="kb")
-    passages = list(read_passage_file(_jsonl_path(args.kb)).values())
+    passages = list(read_passage_file(jsonl_path(args.kb)).values())
     return evaluate_retriever_dir(args.model, documents, passages, index_dir=args.index, ks=_recall_ks(args),
                                   dataset_name=name)
 

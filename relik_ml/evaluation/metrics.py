@@ -53,7 +53,7 @@ def match(gold: Iterable[Hashable], predicted: Iterable[Hashable]) -> Counts:
 
 def inkb_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """InKB micro P/R/F1 with strong matching (see module docstring for NME handling)."""
-    pairs = _aligned(gold, predicted)
+    pairs = aligned_pairs(gold, predicted)
     gold_keys = [(d.id, s.start, s.end, s.label) for d, _ in pairs for s in d.spans if s.label != NME]
     predicted_keys = [(d.id, s.start, s.end, s.label) for d, p in pairs for s, _ in p.spans if s.label != NME]
     return match(gold_keys, predicted_keys)
@@ -61,7 +61,7 @@ def inkb_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts
 
 def mention_detection(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """Span-only micro P/R/F1: every gold and predicted mention, links ignored."""
-    pairs = _aligned(gold, predicted)
+    pairs = aligned_pairs(gold, predicted)
     gold_keys = [(d.id, s.start, s.end) for d, _ in pairs for s in d.spans]
     predicted_keys = [(d.id, s.start, s.end) for d, p in pairs for s, _ in p.spans]
     return match(gold_keys, predicted_keys)
@@ -76,27 +76,28 @@ def ed_accuracy(gold: Sequence[Document], predicted: Sequence[Prediction]) -> di
 
 def re_strict(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """Triplet micro P/R/F1: both argument boundaries and the relation must match."""
-    pairs = _aligned(gold, predicted)
-    gold_keys = [_triplet_key(d.id, t, linked=False) for d, _ in pairs for t in d.triplets]
-    predicted_keys = [_triplet_key(d.id, t, linked=False) for d, p in pairs for t, _ in p.triplets]
+    pairs = aligned_pairs(gold, predicted)
+    gold_keys = [triplet_key(d.id, t, linked=False) for d, _ in pairs for t in d.triplets]
+    predicted_keys = [triplet_key(d.id, t, linked=False) for d, p in pairs for t, _ in p.triplets]
     return match(gold_keys, predicted_keys)
 
 
 def cie(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """Closed IE micro P/R/F1: strict triplets whose two arguments are also linked correctly."""
-    pairs = _aligned(gold, predicted)
-    gold_keys = [_triplet_key(d.id, t, linked=True) for d, _ in pairs for t in d.triplets]
-    predicted_keys = [_triplet_key(d.id, t, linked=True) for d, p in pairs for t, _ in p.triplets]
+    pairs = aligned_pairs(gold, predicted)
+    gold_keys = [triplet_key(d.id, t, linked=True) for d, _ in pairs for t in d.triplets]
+    predicted_keys = [triplet_key(d.id, t, linked=True) for d, p in pairs for t, _ in p.triplets]
     return match(gold_keys, predicted_keys)
 
 
-def _triplet_key(doc_id: str, triplet: Triplet, *, linked: bool) -> tuple:
+def triplet_key(doc_id: str, triplet: Triplet, *, linked: bool) -> tuple:
+    """(doc, subject offsets, relation, object offsets), plus both entity labels when `linked`."""
     subject, obj = triplet.subject, triplet.object
     key = (doc_id, subject.start, subject.end, triplet.relation, obj.start, obj.end)
     return (*key, subject.label, obj.label) if linked else key
 
 
-def _aligned(gold: Sequence[Document], predicted: Sequence[Prediction]) -> list[tuple[Document, Prediction]]:
+def aligned_pairs(gold: Sequence[Document], predicted: Sequence[Prediction]) -> list[tuple[Document, Prediction]]:
     """Pair documents and predictions by id; both sides must hold the same ids."""
     by_id = {p.id: p for p in predicted}
     if len(by_id) != len(predicted) or set(by_id) != {d.id for d in gold} or len(gold) != len(by_id):

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relik_ml.evaluation.metrics import Counts, _aligned, _triplet_key, cie, match, re_strict
+from relik_ml.evaluation.metrics import Counts, aligned_pairs, triplet_key, cie, match, re_strict
 from relik_ml.types import NME, Document, Prediction, Triplet
 
 DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
@@ -22,7 +22,7 @@ DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
 
 def triplet_entity_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
     """EL micro P/R/F1 restricted to the (non-NME) arguments of gold and predicted triplets."""
-    pairs = _aligned(gold, predicted)
+    pairs = aligned_pairs(gold, predicted)
     gold_keys = [key for d, _ in pairs for t in d.triplets for key in _argument_keys(d.id, t)]
     predicted_keys = [key for d, p in pairs for t, _ in p.triplets for key in _argument_keys(d.id, t)]
     return match(gold_keys, predicted_keys)
@@ -76,7 +76,7 @@ def tune_threshold(
 
 def triplet_keys(doc_id: str, triplets: Iterable[Triplet]) -> list[tuple]:
     """Strict keys (doc, subject offsets, relation, object offsets) of gold triplets."""
-    return [_triplet_key(doc_id, t, linked=False) for t in triplets]
+    return [triplet_key(doc_id, t, linked=False) for t in triplets]
 
 
 def scored_triplet_keys(prediction: Prediction) -> list[tuple[tuple, float]]:

@@ -77,9 +77,9 @@ def assemble_model_dir(
             if source is not None:
                 _copy_tree(Path(source), tmp / name)
         if passages is not None:
-            _copy_jsonl(_jsonl_path(passages), tmp / PASSAGES_FILE)
+            _copy_jsonl(jsonl_path(passages), tmp / PASSAGES_FILE)
         if relations is not None:
-            _copy_jsonl(_jsonl_path(relations), tmp / RELATIONS_FILE)
+            _copy_jsonl(jsonl_path(relations), tmp / RELATIONS_FILE)
             settings = settings.overridden(relations=RELATIONS_FILE)
         write_model_files(tmp, settings.overridden(kb=PASSAGES_FILE))
     return Path(out)
@@ -96,7 +96,8 @@ def write_model_files(directory: Path, settings: RelikSettings) -> None:
                    extra={"has_reader": (directory / READER_DIR).is_dir()})
 
 
-def _jsonl_path(source: str | Path) -> Path:
+def jsonl_path(source: str | Path) -> Path:
+    """A passages JSONL file, or the passages file inside an artifact directory."""
     source = Path(source)
     return source / PASSAGES_FILE if source.is_dir() else source
 

@@ -75,7 +75,7 @@ def pretraining_windows(kilt: Path, config: PretrainingWindowsConfig, out: Path)
     from relik_ml.windows import windows_for_documents
 
     documents = read_documents("kilt-anchors", [kilt])
-    windows, stats = windows_for_documents(documents, _window_config(config))
+    windows, stats = windows_for_documents(documents, to_window_config(config))
     if config.only_linked:
         windows = [w for w in windows if w.spans]
     rng = random.Random(config.seed)
@@ -92,7 +92,7 @@ def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root:
     from relik_ml.windows import windows_for_documents
 
     documents = read_split(dataset, split, root)
-    windows, stats = windows_for_documents(documents, _window_config(config))
+    windows, stats = windows_for_documents(documents, to_window_config(config))
     counts = {
         "documents": len(documents),
         "mentions": sum(len(d.spans) for d in documents),
@@ -141,7 +141,8 @@ def _write_passages(artifact: str, passages, config: Any, inputs: dict[str, Path
     return Summary(artifact, out, counts, _preview(passages))
 
 
-def _window_config(params: WindowParams):
+def to_window_config(params: WindowParams):
+    """The windowing of the `task_windows` params as a `relik_ml.windows.WindowConfig`."""
     from relik_ml.windows import WindowConfig
 
     return WindowConfig(window_size=params.window_size, stride=params.stride, topic=params.topic)

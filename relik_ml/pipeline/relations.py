@@ -77,7 +77,7 @@ def held_out_windows(
     dataset: DatasetSource, held_out: HeldOutConfig, part: str, config: WindowParams, root: Path, out: Path
 ) -> Summary:
     """Documents and windows of one part of a held-out split (same files as `task_windows`)."""
-    from relik_ml.pipeline.data import _window_config, read_split
+    from relik_ml.pipeline.data import to_window_config, read_split
     from relik_ml.windows import windows_for_documents
 
     if held_out.source_split not in dataset.splits:
@@ -86,7 +86,7 @@ def held_out_windows(
         raise InputError(f"must be in 1..99, got {held_out.dev_percent}", field="dev_percent")
     documents = read_split(dataset, held_out.source_split, root)
     documents = [d for d in documents if in_part(d.id, part, held_out.dev_percent)]
-    windows, _ = windows_for_documents(documents, _window_config(config))
+    windows, _ = windows_for_documents(documents, to_window_config(config))
     counts = {"documents": len(documents), "triplets": sum(len(d.triplets) for d in documents),
               "windows": len(windows)}
     with atomic_directory(out) as tmp:

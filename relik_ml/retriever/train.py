@@ -183,7 +183,7 @@ def _keep_best_weights(
     if checkpoint.best_model_path:  # self-written, loaded as tensors only
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
-    return float(best) if best is not None else _validate(trainer, module, data, config)
+    return best if best is not None else _validate(trainer, module, data, config)
 
 
 def _write_artifact(

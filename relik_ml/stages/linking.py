@@ -30,7 +30,8 @@ class TaskSplits:
         return f"{self.dataset}-{split}"
 
 
-def _section(params: Params, *path: str) -> dict[str, Any]:
+def params_section(params: Params, *path: str) -> dict[str, Any]:
+    """The nested params.yaml section at `path` (an empty dict where it is missing)."""
     section: Any = params.sections
     for key in path:
         section = (section or {}).get(key, {})
@@ -38,16 +39,17 @@ def _section(params: Params, *path: str) -> dict[str, Any]:
 
 
 def splits(params: Params) -> TaskSplits:
-    section = {k: v for k, v in _section(params, PREFIX).items() if k in TaskSplits.__dataclass_fields__}
+    section = {k: v for k, v in params_section(params, PREFIX).items() if k in TaskSplits.__dataclass_fields__}
     return build_section(TaskSplits, section, name=PREFIX, source=params.root / "params.yaml")
 
 
 def tracking(params: Params) -> TrackingConfig:
-    return build_section(TrackingConfig, _section(params, "tracking"), name="tracking", source=params.root / "params.yaml")
+    return build_section(TrackingConfig, params_section(params, "tracking"), name="tracking", source=params.root / "params.yaml")
 
 
-def _typed(cls: type, params: Params, *path: str) -> Any:
-    return build_section(cls, _section(params, *path), name=".".join(path), source=params.root / "params.yaml")
+def typed_section(cls: type, params: Params, *path: str) -> Any:
+    """The section at `path` as an instance of the dataclass `cls` (unknown keys rejected)."""
+    return build_section(cls, params_section(params, *path), name=".".join(path), source=params.root / "params.yaml")
 
 
 def _windows_dir(params: Params, split: str) -> Path:
@@ -59,8 +61,8 @@ def _artifact(params: Params, name: str) -> Path:
 
 
 def _retriever_call(params: Params, name: str, backbone: str | Path, train_dirs: list[Path], extra: dict[str, Path]) -> StageCall:
-    model = _typed(RetrieverConfig, params, PREFIX, name, "model")
-    train = _typed(RetrieverTrainConfig, params, PREFIX, name, "train")
+    model = typed_section(RetrieverConfig, params, PREFIX, name, "model")
+    train = typed_section(RetrieverTrainConfig, params, PREFIX, name, "train")
     task = splits(params)
     dev_dirs = [_windows_dir(params, task.dev_split)]
     passages, out = params.artifact_dir("entity_passages"), _artifact(params, name)
@@ -75,7 +77,7 @@ def _retriever_call(params: Params, name: str, backbone: str | Path, train_dirs:
 
 
 def retriever_pretrained_call(params: Params, _: str | None) -> StageCall:
-    backbone = str(_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
+    backbone = str(params_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
     windows = params.artifact_dir("pretraining_windows")
     return _retriever_call(params, "retriever_pretrained", backbone, [windows], {"backbones": params.artifact_dir("backbones")})
 
@@ -87,13 +89,13 @@ def retriever_call(params: Params, _: str | None) -> StageCall:
 
 
 def shard_keys(params: Params) -> list[str]:
-    shards = _typed(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings").shards
+    shards = typed_section(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings").shards
     return [f"shard-{i}" for i in range(shards)]
 
 
 def passage_embeddings_call(params: Params, shard: str | None) -> StageCall:
     assert shard is not None, "passage_embeddings is partitioned by shard"
-    config = _typed(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings")
+    config = typed_section(retrieval.EmbeddingConfig, params, PREFIX, "passage_embeddings")
     model, passages = _artifact(params, "retriever"), params.artifact_dir("entity_passages")
     out = params.artifact_dir(f"{PREFIX}/passage_embeddings", shard)
     number = int(shard.removeprefix("shard-"))
@@ -104,7 +106,7 @@ def passage_embeddings_call(params: Params, shard: str | None) -> StageCall:
 
 
 def passage_index_call(params: Params, _: str | None) -> StageCall:
-    config = _typed(IndexConfig, params, PREFIX, "passage_index")
+    config = typed_section(IndexConfig, params, PREFIX, "passage_index")
     shards = [params.artifact_dir(f"{PREFIX}/passage_embeddings", key) for key in shard_keys(params)]
     out = _artifact(params, "passage_index")
     return StageCall(
@@ -115,11 +117,11 @@ def passage_index_call(params: Params, _: str | None) -> StageCall:
 
 def zero_shot_backbone(params: Params) -> str:
     """The untrained backbone the retriever branch starts from (the pretraining stage's backbone)."""
-    return str(_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
+    return str(params_section(params, PREFIX, "retriever_pretrained").get("backbone", "minilm-l6"))
 
 
 def retriever_eval_report_call(params: Params, _: str | None) -> StageCall:
-    section = _section(params, PREFIX, "retriever_eval_report")
+    section = params_section(params, PREFIX, "retriever_eval_report")
     source = params.root / "params.yaml"
     gate = build_section(RecallGateConfig, section.pop("gate", None), name=f"{PREFIX}.retriever_eval_report.gate",
                          source=source)
@@ -143,7 +145,7 @@ def _all_splits(params: Params) -> list[str]:
 
 
 def candidates_call(params: Params, _: str | None) -> StageCall:
-    config = _typed(retrieval.CandidatesConfig, params, PREFIX, "candidates")
+    config = typed_section(retrieval.CandidatesConfig, params, PREFIX, "candidates")
     model, index = _artifact(params, "retriever"), _artifact(params, "passage_index")
     windows = {split: _windows_dir(params, split) for split in _all_splits(params)}
     out = _artifact(params, "candidates")
@@ -157,7 +159,7 @@ def candidates_call(params: Params, _: str | None) -> StageCall:
 def reader_call(params: Params, _: str | None) -> StageCall:
     from relik_ml.backbones import resolve_backbone
 
-    section = _section(params, PREFIX, "reader")
+    section = params_section(params, PREFIX, "reader")
     task = splits(params)
     train_dirs, dev_dirs = [_windows_dir(params, task.train_split)], [_windows_dir(params, task.dev_split)]
     candidates, passages = _artifact(params, "candidates"), params.artifact_dir("entity_passages")
@@ -177,7 +179,7 @@ def reader_call(params: Params, _: str | None) -> StageCall:
 
 
 def _gate(params: Params) -> GateConfig:
-    return _typed(GateConfig, params, PREFIX, "evaluation_report", "gate")
+    return typed_section(GateConfig, params, PREFIX, "evaluation_report", "gate")
 
 
 def evaluation_report_call(params: Params, _: str | None) -> StageCall:
@@ -185,7 +187,7 @@ def evaluation_report_call(params: Params, _: str | None) -> StageCall:
     components = {"retriever": _artifact(params, "retriever"), "index": _artifact(params, "passage_index"),
                   "reader": _artifact(params, "reader"), "passages": params.artifact_dir("entity_passages")}
     eval_dirs = {task.key(split): _windows_dir(params, split) for split in task.eval_splits}
-    settings = dict(_section(params, PREFIX, "evaluation_report").get("settings", {}))
+    settings = dict(params_section(params, PREFIX, "evaluation_report").get("settings", {}))
     gate, out = _gate(params), _artifact(params, "evaluation_report")
     inputs = {**components, **{f"eval_{k}": d for k, d in eval_dirs.items()}}
     return StageCall(

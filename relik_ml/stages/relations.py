@@ -30,7 +30,7 @@ from relik_ml.pipeline import evaluation, reading, retrieval
 from relik_ml.pipeline import relations as relation_stages
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.stages.core import Stage, StageCall
-from relik_ml.stages.linking import _section, _typed, tracking
+from relik_ml.stages.linking import params_section, typed_section, tracking
 
 PARTS = ("train", "dev")  # partitions of `{branch}/task_windows`
 
@@ -60,12 +60,12 @@ class ReportOptions:
 
 def branch_data(params: Params, prefix: str) -> BranchData:
     fields = BranchData.__dataclass_fields__
-    section = {k: v for k, v in _section(params, prefix).items() if k in fields}
+    section = {k: v for k, v in params_section(params, prefix).items() if k in fields}
     return build_section(BranchData, section, name=prefix, source=params.root / "params.yaml")
 
 
 def _held_out(params: Params, prefix: str) -> relation_stages.HeldOutConfig:
-    return _typed(relation_stages.HeldOutConfig, params, prefix, "held_out")
+    return typed_section(relation_stages.HeldOutConfig, params, prefix, "held_out")
 
 
 def _artifact(params: Params, prefix: str, name: str) -> Path:
@@ -152,9 +152,9 @@ def _passages(params: Params, prefix: str, kind: _Kind) -> Path:
 
 def retriever_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> StageCall:
     name = f"{prefix}/{kind.retriever}"
-    backbone = str(_section(params, prefix, kind.retriever).get("backbone", "me5-small"))
-    model = _typed(RetrieverConfig, params, prefix, kind.retriever, "model")
-    train = replace(_typed(RetrieverTrainConfig, params, prefix, kind.retriever, "train"), task=kind.task)
+    backbone = str(params_section(params, prefix, kind.retriever).get("backbone", "me5-small"))
+    model = typed_section(RetrieverConfig, params, prefix, kind.retriever, "model")
+    train = replace(typed_section(RetrieverTrainConfig, params, prefix, kind.retriever, "train"), task=kind.task)
     train_dirs, dev_dirs = [_windows(params, prefix, "train")], [_windows(params, prefix, "dev")]
     passages, out = _passages(params, prefix, kind), _artifact(params, prefix, kind.retriever)
     inputs = {"passages": passages, "train": train_dirs[0], "dev": dev_dirs[0],
@@ -167,7 +167,7 @@ def retriever_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> S
 
 
 def embeddings_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> StageCall:
-    config = _typed(EmbeddingsConfig, params, prefix, kind.embeddings)
+    config = typed_section(EmbeddingsConfig, params, prefix, kind.embeddings)
     model, passages = _artifact(params, prefix, kind.retriever), _passages(params, prefix, kind)
     out = _artifact(params, prefix, kind.embeddings)
     one_shard = retrieval.EmbeddingConfig(shards=1, batch_size=config.batch_size)
@@ -176,14 +176,14 @@ def embeddings_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> 
 
 
 def index_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> StageCall:
-    config = _typed(IndexConfig, params, prefix, kind.index)
+    config = typed_section(IndexConfig, params, prefix, kind.index)
     embeddings, out = _artifact(params, prefix, kind.embeddings), _artifact(params, prefix, kind.index)
     return StageCall(f"{prefix}/{kind.index}", None, out, config, {"embeddings": embeddings},
                      partial(retrieval.passage_index, [embeddings], config, out))
 
 
 def candidates_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> StageCall:
-    config = _typed(retrieval.CandidatesConfig, params, prefix, kind.candidates)
+    config = typed_section(retrieval.CandidatesConfig, params, prefix, kind.candidates)
     model, index = _artifact(params, prefix, kind.retriever), _artifact(params, prefix, kind.index)
     windows = {part: _windows(params, prefix, part) for part in PARTS}
     out = _artifact(params, prefix, kind.candidates)
@@ -198,7 +198,7 @@ def candidates_call(prefix: str, kind: _Kind, params: Params, _: str | None) -> 
 def reader_call(prefix: str, params: Params, _: str | None) -> StageCall:
     from relik_ml.backbones import resolve_backbone
 
-    section = _section(params, prefix, "reader")
+    section = params_section(params, prefix, "reader")
     train_dirs, dev_dirs = [_windows(params, prefix, "train")], [_windows(params, prefix, "dev")]
     entity = {"candidates": _artifact(params, prefix, ENTITY.candidates),
               "passages": _entity_passages_dir(params, prefix)} if prefix == "cie" else {}
@@ -226,14 +226,14 @@ def reader_call(prefix: str, params: Params, _: str | None) -> StageCall:
 
 
 def _gate(params: Params, prefix: str) -> GateConfig:
-    return _typed(GateConfig, params, prefix, "evaluation_report", "gate")
+    return typed_section(GateConfig, params, prefix, "evaluation_report", "gate")
 
 
 TITLES = {"re": "Relation extraction evaluation", "cie": "Closed information extraction evaluation"}
 
 
 def evaluation_report_call(prefix: str, params: Params, _: str | None) -> StageCall:
-    section = _section(params, prefix, "evaluation_report")
+    section = params_section(params, prefix, "evaluation_report")
     options = build_section(ReportOptions, {k: v for k, v in section.items() if k not in ("settings", "gate")},
                             name=f"{prefix}.evaluation_report", source=params.root / "params.yaml")
     components = {"reader": _artifact(params, prefix, "reader"), "relations": _relation_passages_dir(params, prefix)}
