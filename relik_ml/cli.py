@@ -133,6 +133,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc), field="format") from None
     name = f"{args.format}:{Path(args.paths[0]).stem}"
+    if args.split is not None:
+        documents = [d for d in documents if d.split == args.split]
+        if not documents:
+            raise InputError(f"no document of split {args.split!r} in {[str(p) for p in args.paths]}", field="split")
+        name = f"{name}:{args.split}"
     if (Path(args.model) / RETRIEVER_CONFIG_FILE).exists():  # a trained retriever directory, not a model directory
         results = [_evaluate_retriever_dir(args, documents, name)]
     elif (relik := Relik.from_pretrained(args.model)).reader is None:
@@ -225,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", required=True, help="document format (see relik_ml.formats)")
     evaluate.add_argument("--top-k", type=int, nargs="+", default=None,
                           help="one evaluation per K (a retriever: the recall@K cut-offs, default 1 10 50 100)")
+    evaluate.add_argument("--split", default=None,
+                          help="only the documents of this split (e.g. testa of the aida files); the dataset name gets it")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
     evaluate.add_argument("--output-dir", default=None, help="also write report.json, report.md and plots here")
     evaluate.add_argument("--kb", default=None, help="passages for a retriever directory (--model with retriever_config.json)")

@@ -2,7 +2,8 @@
 
 texts → windows (`make_windows`) → retriever embeds windows in batches → index top-K candidates →
 reader inputs in token-budget batches → decode → windows merged per text (duplicates removed, the
-more probable link wins) → spans with character offsets into each text, KB id, title and score.
+more probable link wins; with `overlapping_spans` false only the best of overlapping spans) → spans
+with character offsets into each text, KB id, title and score.
 Windows of all the texts of one call share the retriever and reader batches. `examples()` (windows
 + candidates) and `read()` (reader predictions per window) are the two halves of a call. Candidate
 token ids are memoised per model (`TokenCache`); `precision="bf16"` runs both models under bfloat16
@@ -141,7 +142,8 @@ class Relik:
             candidates=candidates, mentions=mentions, progress=progress,
         )
         read = self.read(examples, batch_size=batch_size, given_mentions=mentions is not None, progress=progress)
-        predictions = _merge(texts, [e.window for e in examples], read)
+        overlapping = self.settings.overlapping_spans or mentions is not None  # given mentions are all kept
+        predictions = _merge(texts, [e.window for e in examples], read, overlapping=overlapping)
         return predictions[0] if single else predictions
 
     def examples(
@@ -291,12 +293,13 @@ def _mention_spans(text: str, mentions: Sequence[tuple[int, int]]) -> tuple[Span
     return tuple(sorted(set(spans), key=lambda s: (s.start, s.end)))
 
 
-def _merge(texts: list[str], windows: list[Window], read: list[Prediction]) -> list[Prediction]:
+def _merge(texts: list[str], windows: list[Window], read: list[Prediction], *, overlapping: bool) -> list[Prediction]:
     """One prediction per text (id = position, as in `_documents`) from the window predictions."""
     by_doc: dict[str, list[tuple[Window, Prediction]]] = {str(i): [] for i in range(len(texts))}
     for window, prediction in zip(windows, read, strict=True):
         by_doc[window.doc_id].append((window, prediction))
     return [
-        merge_windows([p for _, p in pairs], [w.start for w, _ in pairs], doc_id=doc_id, doc_text=text)
+        merge_windows([p for _, p in pairs], [w.start for w, _ in pairs], doc_id=doc_id, doc_text=text,
+                      overlapping=overlapping)
         for (doc_id, pairs), text in zip(by_doc.items(), texts)
     ]

@@ -25,6 +25,7 @@ class RelikSettings:
     batch_size: int = 32  # windows per retriever batch; reader token budget = batch_size x max_input_tokens
     kb: str = "passages.jsonl"  # entity passages (titles and candidate text), relative to the directory
     relations: str | None = None  # relation passages file (RE / cIE), relative to the directory
+    overlapping_spans: bool = True  # False: of overlapping spans only the best-scoring one is kept (AIDA-style data)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:

@@ -2,7 +2,8 @@
 
 Spans: p_start(s) > threshold, then p_end(t | s) > threshold for t >= s (overlaps allowed).
 Links: argmax over <ST0> (NME) … <STK>. Triplets: p_rel > threshold. Scores: a span's score is its
-link probability (EL, cIE) or its span probability p_start * p_end (RE).
+span probability p_start * p_end, times its link probability when it is linked (EL, cIE): the
+probability that it is a mention of that entity, which also ranks overlapping spans in the merge.
 """
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def _decode_spans(output: RelikReaderOutput, inputs: Sequence[ReaderInput]) -> l
         score = scores[row]
         span = Span(char_start, char_end)
         if links is not None:
-            score, slot = links[row]
+            link_probability, slot = links[row]
+            score *= link_probability
             passage = inp.entities[slot]
             if passage is not None:
                 span = Span(char_start, char_end, passage.id, passage.title)
@@ -120,9 +122,18 @@ def _decode_triplets(
 
 
 def merge_windows(
-    predictions: Sequence[Prediction], window_offsets: Sequence[int], *, doc_id: str = "", doc_text: str = ""
+    predictions: Sequence[Prediction],
+    window_offsets: Sequence[int],
+    *,
+    doc_id: str = "",
+    doc_text: str = "",
+    overlapping: bool = True,
 ) -> Prediction:
-    """Document-level prediction from overlapping windows: shift, deduplicate, best-scoring link wins."""
+    """Document-level prediction from overlapping windows: shift, deduplicate, best-scoring link wins.
+
+    With `overlapping` False, of spans that share a character only the best-scoring one is kept
+    (for data without nested mentions), and triplets lose the arguments that were dropped.
+    """
     if len(predictions) != len(window_offsets):
         raise ValueError("one offset per window prediction is required")
     spans: dict[tuple[int, int], tuple[Span, float]] = {}
@@ -132,15 +143,33 @@ def merge_windows(
             key = (shifted.start, shifted.end)
             if key not in spans or score > spans[key][1]:
                 spans[key] = (shifted, score)
+    if not overlapping:
+        spans = _without_overlaps(spans)
     triplets: dict[tuple, tuple[Triplet, float]] = {}
     for prediction, offset in zip(predictions, window_offsets):
         for triplet, score in prediction.triplets:
-            merged = _resolve(triplet.shifted(offset), spans)
+            shifted = triplet.shifted(offset)
+            if not overlapping and not _arguments_kept(shifted, spans):
+                continue
+            merged = _resolve(shifted, spans)
             key = (merged.subject.start, merged.subject.end, merged.relation, merged.object.start, merged.object.end)
             if key not in triplets or score > triplets[key][1]:
                 triplets[key] = (merged, score)
     ordered_spans = tuple(spans[k] for k in sorted(spans))
     return Prediction(doc_id, doc_text, ordered_spans, tuple(triplets[k] for k in sorted(triplets)))
+
+
+def _without_overlaps(spans: dict[tuple[int, int], tuple[Span, float]]) -> dict[tuple[int, int], tuple[Span, float]]:
+    """Greedy by score (ties: leftmost first): keep a span only if it shares no character with a kept one."""
+    kept: dict[tuple[int, int], tuple[Span, float]] = {}
+    for key in sorted(spans, key=lambda k: (-spans[k][1], k)):
+        if all(key[1] <= start or key[0] >= end for start, end in kept):
+            kept[key] = spans[key]
+    return kept
+
+
+def _arguments_kept(triplet: Triplet, spans: dict[tuple[int, int], tuple[Span, float]]) -> bool:
+    return (triplet.subject.start, triplet.subject.end) in spans and (triplet.object.start, triplet.object.end) in spans
 
 
 def _resolve(triplet: Triplet, spans: dict[tuple[int, int], tuple[Span, float]]) -> Triplet:

@@ -41,6 +41,7 @@ class ReaderTrainConfig:
     accelerator: str = "auto"  # Lightning accelerator
     seed: int = 0  # seeds batching, dropout and head initialisation
     tune_thresholds: bool = True  # after training, set start/end thresholds to the best dev span F1 pair
+    init_from: str | None = None  # a saved reader directory to continue from (its weights, tokenizer, config)
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ def train_reader(
     loggers: Sequence[pl.loggers.Logger] = (),
     resume_from: str | Path | None = None,
 ) -> ReaderTrainSummary:
-    """Fine-tune the reader; `resume_from` (a saved reader dir) warm-starts weights and tokenizer."""
+    """Fine-tune the reader; `resume_from` (else `train_config.init_from`), a saved reader directory,
+    warm-starts weights, tokenizer and reader config: the run continues with a fresh schedule."""
     began = time.time()
     pl.seed_everything(train_config.seed, workers=True)
-    model, tokenizer = _initial_model(reader_config, train_config, resume_from)
+    model, tokenizer = _initial_model(reader_config, train_config, resume_from or train_config.init_from)
     train_inputs = encode_examples(train_examples, tokenizer, model.config, with_labels=True)
     dev_inputs = encode_examples(dev_examples, tokenizer, model.config, with_labels=True)
     module = RelikReaderModule(
@@ -135,7 +137,8 @@ def _initial_model(
 ) -> tuple[RelikReaderModel, PreTrainedTokenizerBase]:
     """A saved reader (warm start) or the backbone with fresh heads and the <ST*> tokens added."""
     if resume_from is not None:
-        return load_reader(resume_from)
+        model, tokenizer = load_reader(resume_from)
+        return model.train(), tokenizer  # loaded for inference (eval mode): dropout back on
     tokenizer = AutoTokenizer.from_pretrained(train_config.backbone_path, local_files_only=True)
     config = copy.deepcopy(reader_config)
     vocab_size = add_reader_tokens(tokenizer, config)

@@ -39,7 +39,8 @@ def _plain_prediction(relik: Relik, example) -> Prediction:
         slot = int(probs.argmax())
         passage = encoded.entities[slot]
         label, title = (NME, "") if passage is None else (passage.id, passage.title)
-        spans.append((Span(char_start, char_end, label, title), float(probs[slot])))
+        score = float(output.span_scores[row] * probs[slot])  # span probability x link probability
+        spans.append((Span(char_start, char_end, label, title), score))
     return Prediction(example.window.id, example.window.text, tuple(spans), ())
 
 
@@ -113,3 +114,24 @@ def test_bf16_precision_annotates_with_valid_spans(model_dir):
 def test_unknown_precision_is_an_input_error(model_dir):
     with pytest.raises(InputError, match="precision"):
         Relik.from_pretrained(model_dir, precision="fp8")
+
+
+def test_overlapping_spans_false_in_relik_json_leaves_no_overlaps_but_keeps_given_mentions(relik):
+    everything = relik(TEXTS, top_k=5)
+    assert _has_overlap(everything), "the low-threshold tiny reader predicts overlapping spans"
+    strict = Relik(relik.settings.overridden(overlapping_spans=False), entities=relik.entities,
+                   reader=(relik.reader, relik.tokenizer))
+    kept = strict(TEXTS, top_k=5)
+    assert not _has_overlap(kept)
+    for full, few in zip(everything, kept):
+        assert {(s.start, s.end) for s, _ in few.spans} <= {(s.start, s.end) for s, _ in full.spans}
+    nested = [[(0, 10), (0, 4), (5, 10)]]  # given mentions are linked even when they overlap
+    assert len(strict(TEXTS[:1], mentions=nested)[0].spans) == 3
+
+
+def _has_overlap(predictions: list[Prediction]) -> bool:
+    for prediction in predictions:
+        bounds = sorted((s.start, s.end) for s, _ in prediction.spans)
+        if any(later[0] < earlier[1] for earlier, later in zip(bounds, bounds[1:])):
+            return True
+    return False

@@ -14,6 +14,7 @@ from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.data import build_examples, collate, encode_examples
 from relik_ml.reader.inputs import add_reader_tokens
 from relik_ml.reader.modeling import RelikReaderModel
+from relik_ml.reader.module import RelikReaderModule
 from relik_ml.reader.scoring import score_reader
 from relik_ml.reader.train import ReaderTrainConfig, train_reader
 from relik_ml.types import Span, Window
@@ -78,3 +79,32 @@ def _initial_scores(examples, reader_config, backbone_dir) -> dict[str, float]:
     config = RelikReaderConfig(**reader_config.to_dict())
     model = RelikReaderModel.from_backbone(backbone_dir, config, vocab_size=add_reader_tokens(tokenizer, config))
     return score_reader(model, [_batch(examples, tokenizer, model.config)])
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_init_from_continues_a_saved_reader_in_training_mode(backbone_dir, passages, tmp_path, monkeypatch):
+    windows = _windows()
+    ranked = {w.id: [passages[i] for i in ["Paris", "France", "Lyon", "Berlin", "Germany"]] for w in windows}
+    examples = build_examples(windows, ranked, passages=passages, k=5, training=True)
+    reader_config = RelikReaderConfig(task="el", max_candidates=5)
+    first = ReaderTrainConfig(backbone_path=backbone_dir, learning_rate=3e-3, layer_lr_decay=None, max_steps=30,
+                              warmup_steps=2, token_batch_size=4096, val_check_interval=30, tune_thresholds=False)
+    first_summary = train_reader(examples, examples, reader_config, first, tmp_path / "first")
+    saved, _ = load_reader(tmp_path / "first")
+    seen_modes: list[bool] = []
+    original_step = RelikReaderModule.training_step
+
+    def recording_step(self, batch, batch_idx):
+        seen_modes.append(self.model.training)
+        return original_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(RelikReaderModule, "training_step", recording_step)
+    warm = ReaderTrainConfig(backbone_path="/nonexistent", learning_rate=1e-9, head_learning_rate=1e-9,
+                             layer_lr_decay=None, max_steps=2, warmup_steps=1, token_batch_size=4096,
+                             val_check_interval=2, tune_thresholds=False, init_from=str(tmp_path / "first"))
+    summary = train_reader(examples, examples, reader_config, warm, tmp_path / "second")
+    continued, _ = load_reader(tmp_path / "second")
+    assert seen_modes == [True, True]  # dropout is on again after loading an inference-mode reader
+    assert summary.dev_scores["el_accuracy"] == pytest.approx(first_summary.dev_scores["el_accuracy"])
+    for name, tensor in saved.state_dict().items():  # a tiny learning rate: the saved weights carried over
+        assert torch.allclose(continued.state_dict()[name], tensor, atol=1e-5), name

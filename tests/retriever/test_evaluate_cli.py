@@ -56,3 +56,16 @@ def test_retriever_directory_without_kb_exits_2(retriever, tmp_path, capsys):
     retriever.save_pretrained(tmp_path / "retriever")
     assert main(["evaluate", "--model", str(tmp_path / "retriever"), "--format", "aida", *AIDA]) == 2
     assert "--kb" in capsys.readouterr().err
+
+
+def test_split_keeps_only_that_splits_documents(retriever, aida_kb, tmp_path, capsys):
+    kb_path, _ = aida_kb
+    retriever.save_pretrained(tmp_path / "retriever")
+    args = ["evaluate", "--model", str(tmp_path / "retriever"), "--format", "aida", *AIDA, "--kb", str(kb_path), "--json"]
+    assert main([*args, "--split", "testa"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    testa = [d for d in read_documents("aida", AIDA) if d.split == "testa"]
+    assert 0 < len(testa) < len(read_documents("aida", AIDA))
+    assert result["documents"] == len(testa) and result["dataset"].endswith(":testa")
+    assert main([*args, "--split", "testb"]) == 2
+    assert "testb" in capsys.readouterr().err
