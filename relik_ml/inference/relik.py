@@ -7,7 +7,7 @@ with character offsets into each text, KB id, title and score.
 Windows of all the texts of one call share the retriever and reader batches. `examples()` (windows
 + candidates) and `read()` (reader predictions per window) are the two halves of a call. Candidate
 token ids are memoised per model (`TokenCache`); `precision="bf16"` runs both models under bfloat16
-autocast.
+autocast, `precision="int8"` reads with an int8 reader encoder.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from relik_ml.errors import InputError
 from relik_ml.inference import model_dir as names
 from relik_ml.inference.kb import KnowledgeBase
 from relik_ml.inference.model_dir import write_model_files
+from relik_ml.inference.quantization import quantize_reader_encoder
 from relik_ml.inference.reading import read_windows, split_long_windows
 from relik_ml.inference.settings import RelikSettings
 from relik_ml.io import atomic_directory, read_json
@@ -36,7 +37,7 @@ from relik_ml.types import Candidate, Document, Passage, Prediction, Span, Windo
 from relik_ml.windows import make_windows
 
 Mentions = Sequence[Sequence[tuple[int, int]]]
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 class Relik:
@@ -58,6 +59,8 @@ class Relik:
         self.entities = entities
         self.relations = relations
         self.reader, self.tokenizer = reader if reader is not None else (None, None)
+        if precision == "int8" and self.reader is not None:
+            self.reader = quantize_reader_encoder(self.reader)
         self._tokens = TokenCache(self.tokenizer, self.reader.config) if self.reader is not None else None
         _check_parts(self)
 
@@ -68,8 +71,9 @@ class Relik:
         """Load a model directory (see `relik_ml.inference.model_dir`).
 
         `threads` sets the torch and FAISS CPU threads. `precision` "bf16" runs the retriever and
-        reader matrix products in bfloat16 (autocast; about 2x faster on CPUs with AVX512-BF16 or
-        AMX, scores differ slightly from "fp32", the default).
+        reader matrix products in bfloat16 (autocast; faster on CPUs with AVX512-BF16 or AMX);
+        "int8" quantizes the reader encoder's linear layers (CPU only, `quantization` module). Both
+        change scores slightly from "fp32", the default.
         """
         directory = Path(directory)
         if threads is not None:
@@ -96,6 +100,9 @@ class Relik:
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write every component and `relik.json` into `directory` atomically; returns it."""
+        if self.precision == "int8":
+            raise InputError("an int8 reader is not saved: load the directory with precision fp32 to save it",
+                             field="precision")
         settings = self.settings.overridden(
             kb=names.PASSAGES_FILE, relations=names.RELATIONS_FILE if self.relations else None
         )
@@ -182,7 +189,7 @@ class Relik:
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         """bfloat16 autocast on the reader's device for precision "bf16", else nothing."""
-        if self.precision == "fp32":
+        if self.precision != "bf16":
             return contextlib.nullcontext()
         device = self.reader.device.type if self.reader is not None else "cpu"
         return torch.autocast(device_type=device, dtype=torch.bfloat16)

@@ -135,3 +135,25 @@ def _has_overlap(predictions: list[Prediction]) -> bool:
         if any(later[0] < earlier[1] for earlier, later in zip(bounds, bounds[1:])):
             return True
     return False
+
+
+def test_int8_precision_quantizes_only_the_reader_encoder_and_annotates(model_dir, tmp_path):
+    exact = Relik.from_pretrained(model_dir)
+    quantized = Relik.from_pretrained(model_dir, precision="int8")
+    kinds = {type(m) for m in quantized.reader.encoder.modules()}
+    assert torch.ao.nn.quantized.dynamic.Linear in kinds and torch.nn.Linear not in kinds
+    assert torch.nn.Linear in {type(m) for m in quantized.reader.start_head.modules()}  # heads stay float32
+    examples = exact.examples(TEXTS[:2], top_k=5)
+    tensors = collate(encode_inputs(examples, exact.tokenizer, exact.reader.config, with_labels=False),
+                      exact.tokenizer.pad_token_id).tensors
+    with torch.inference_mode():
+        reference = exact.reader.encoder(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"])
+        approx = quantized.reader.encoder(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"])
+    error = (approx.last_hidden_state - reference.last_hidden_state).norm() / reference.last_hidden_state.norm()
+    assert error < 0.1, f"int8 hidden states differ by {error:.3f} (relative)"
+    for text, prediction in zip(TEXTS, quantized(TEXTS)):
+        for span in to_json(prediction)["spans"]:
+            assert span["text"] == text[span["start"] : span["end"]] and 0.0 <= span["score"] <= 1.0
+    with pytest.raises(InputError, match="int8"):
+        quantized.save_pretrained(tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
