@@ -292,9 +292,13 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     systems = {"ours": OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "fp32")}
     if args.bf16:
         systems["ours_bf16"] = OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "bf16")
+    if args.int8:
+        systems["ours_int8"] = OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "int8")
     if args.trained_reader:
         trained_dir = with_reader(model_dir, Path(args.trained_reader), work / "model_trained")
         systems["ours_trained"] = OurSystem(trained_dir, texts, args.top_k, args.threads, "trained heads", "fp32")
+        if args.int8:
+            systems["ours_trained_int8"] = OurSystem(trained_dir, texts, args.top_k, args.threads, "trained heads", "int8")
     ours = list(systems)
     peers = {"reference": 32, **({"reference_bf16": "bf16"} if args.peer_bf16 else {})}
     try:
@@ -375,6 +379,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bf16", action="store_true", help="also time ours with precision bf16")
+    parser.add_argument("--int8", action="store_true", help="also time ours with precision int8 (int8 reader encoder)")
     parser.add_argument("--peer-bf16", action="store_true", help="also time the reference with precision bf16")
     parser.add_argument("--trained-reader", default=None, help="a trained reader dir of ours (MiniLM) to time too; its max_candidates caps K")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "annotate_vs_relik.json")

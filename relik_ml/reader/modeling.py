@@ -99,17 +99,23 @@ class RelationHead(nn.Module):
         gold: torch.Tensor | None,
         chunk_size: int,
         threshold: float,
+        positive_weight: float = 1.0,
     ) -> RelationScores:
-        """Score all n x n x r rows of (n, D) mentions and (r, H) relation tokens."""
+        """Score all n x n x r rows of (n, D) mentions and (r, H) relation tokens.
+
+        With `gold`, `loss_sum` adds each row's cross-entropy, positive rows weighted by `positive_weight`.
+        """
         subjects, objects, rels = self.subject(mentions), self.object(mentions), self.relation(relations)
         n, r = mentions.shape[0], relations.shape[0]
         gold_rows = None if gold is None else gold[:, 0] * n * r + gold[:, 1] * r + gold[:, 2]
         loss_sum, hits, scores = subjects.new_zeros(()), [], []
+        class_weight = subjects.new_tensor([1.0, positive_weight])
         for begin in range(0, n * n * r, chunk_size):
             rows = torch.arange(begin, min(begin + chunk_size, n * n * r), device=mentions.device)
             logits = self._logits(subjects, objects, rels, rows)  # (c, 2)
             if gold_rows is not None:
-                loss_sum = loss_sum + F.cross_entropy(logits, torch.isin(rows, gold_rows).long(), reduction="sum")
+                labels = torch.isin(rows, gold_rows).long()
+                loss_sum = loss_sum + F.cross_entropy(logits, labels, weight=class_weight, reduction="sum")
             probs = logits.detach().softmax(-1)[:, 1]
             kept = probs > threshold
             hits.append(rows[kept])
@@ -281,7 +287,7 @@ class RelikReaderModel(PreTrainedModel):
                 gold = gold - torch.tensor([offset, offset, 0], device=gold.device)
             out = self.relation_head(
                 mentions[members], relation_hidden[b][relation_mask[b]], gold,
-                self.config.relation_chunk_size, self.config.relation_threshold,
+                self.config.relation_chunk_size, self.config.relation_threshold, self.config.relation_positive_weight,
             )
             loss_sum, rows = loss_sum + out.loss_sum, rows + out.rows
             found.append(out.triplets + torch.tensor([offset, offset, 0], device=hidden.device))

@@ -22,6 +22,9 @@ from relik_ml.reader.module import RelikReaderModule
 from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 
 
+LOSS_WEIGHTS = ("span_positive_weight", "relation_positive_weight")  # taken from the run's config on a warm start
+
+
 @dataclass(frozen=True)
 class ReaderTrainConfig:
     """Training hyper-parameters (defaults: ReLiK Table 4, AIDA column)."""
@@ -138,6 +141,8 @@ def _initial_model(
     """A saved reader (warm start) or the backbone with fresh heads and the <ST*> tokens added."""
     if resume_from is not None:
         model, tokenizer = load_reader(resume_from)
+        for name in LOSS_WEIGHTS:  # the saved reader's architecture and thresholds, this run's loss weights
+            setattr(model.config, name, getattr(reader_config, name))
         return model.train(), tokenizer  # loaded for inference (eval mode): dropout back on
     tokenizer = AutoTokenizer.from_pretrained(train_config.backbone_path, local_files_only=True)
     config = copy.deepcopy(reader_config)

@@ -109,6 +109,25 @@ def test_relation_head_chunked_equals_unchunked():
     assert trip_a.shape[0] > 0
 
 
+def test_relation_positive_weight_scales_the_gold_rows_loss():
+    head, mentions, relations, gold = _relation_inputs()
+    plain = head(mentions, relations, gold, 10**9, threshold=0.3)
+    weighted = head(mentions, relations, gold, 7, threshold=0.3, positive_weight=5.0)
+    n, r = mentions.shape[0], relations.shape[0]
+    gold_rows = set((gold[:, 0] * n * r + gold[:, 1] * r + gold[:, 2]).tolist())
+    logits = torch.cat([head._logits(*_projections(head, mentions, relations), torch.tensor([row]))
+                        for row in range(n * n * r)])
+    labels = torch.tensor([int(row in gold_rows) for row in range(n * n * r)])
+    losses = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    assert torch.allclose(plain.loss_sum, losses.sum(), atol=1e-5)
+    assert torch.allclose(weighted.loss_sum, (losses * (1 + 4 * labels)).sum(), atol=1e-5)
+    assert torch.equal(weighted.triplets, plain.triplets) and weighted.rows == plain.rows == n * n * r
+
+
+def _projections(head, mentions, relations):
+    return head.subject(mentions), head.object(mentions), head.relation(relations)
+
+
 def _peak_bytes(run) -> int:
     """Peak of live CPU tensor bytes while `run()` executes (torch profiler allocation events)."""
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
@@ -175,5 +194,7 @@ def test_bad_thresholds_and_weights_are_rejected(make_reader):
 
     with pytest.raises(ValueError, match="span_positive_weight"):
         make_reader("el", span_positive_weight=0.0)
+    with pytest.raises(ValueError, match="relation_positive_weight"):
+        make_reader("re", relation_positive_weight=-1.0)
     with pytest.raises(ValueError, match="start_threshold"):
         make_reader("el", start_threshold=1.0)

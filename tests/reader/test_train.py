@@ -102,8 +102,10 @@ def test_init_from_continues_a_saved_reader_in_training_mode(backbone_dir, passa
     warm = ReaderTrainConfig(backbone_path="/nonexistent", learning_rate=1e-9, head_learning_rate=1e-9,
                              layer_lr_decay=None, max_steps=2, warmup_steps=1, token_batch_size=4096,
                              val_check_interval=2, tune_thresholds=False, init_from=str(tmp_path / "first"))
-    summary = train_reader(examples, examples, reader_config, warm, tmp_path / "second")
+    weighted = RelikReaderConfig(task="el", max_candidates=5, span_positive_weight=2.0)
+    summary = train_reader(examples, examples, weighted, warm, tmp_path / "second")
     continued, _ = load_reader(tmp_path / "second")
+    assert continued.config.span_positive_weight == 2.0  # loss weights from this run, the rest from the saved one
     assert seen_modes == [True, True]  # dropout is on again after loading an inference-mode reader
     assert summary.dev_scores["el_accuracy"] == pytest.approx(first_summary.dev_scores["el_accuracy"])
     for name, tensor in saved.state_dict().items():  # a tiny learning rate: the saved weights carried over
