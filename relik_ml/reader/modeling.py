@@ -67,6 +67,14 @@ def _classifier(in_size: int, hidden_size: int, activation: str) -> nn.Module:
     return nn.Sequential(_projection(in_size, hidden_size, activation), nn.Linear(hidden_size, 2))
 
 
+def _split_first_linear(head: nn.Module) -> tuple[nn.Linear, nn.Module]:
+    """A `_classifier`'s first linear layer and the rest of it (identity for a single layer)."""
+    if isinstance(head, nn.Linear):
+        return head, nn.Identity()
+    (first, activation), last = head
+    return first, nn.Sequential(activation, last)
+
+
 def _masked_ce(
     logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -225,13 +233,20 @@ class RelikReaderModel(PreTrainedModel):
         )
 
     def _end_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
-        """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W)."""
+        """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W).
+
+        The end head reads [X_s; X_t]; its first linear layer is applied as W_s X_s + W_t X_t + b,
+        once per start and once per token, instead of to each of the n x W concatenated pairs.
+        """
         width = int(window_mask.sum(1).max()) + 1 if window_mask.numel() else 1
-        start_vectors = hidden[starts[:, 0], starts[:, 1]][:, None].expand(-1, width, -1)  # (n, W, H)
-        pairs = torch.cat([start_vectors, hidden[starts[:, 0], :width]], dim=-1)  # (n, W, 2H)
+        first, rest = _split_first_linear(self.end_head)
+        size = hidden.shape[-1]
+        start_part = F.linear(hidden[starts[:, 0], starts[:, 1]], first.weight[:, :size])  # (n, h)
+        token_part = F.linear(hidden[:, :width], first.weight[:, size:], first.bias)  # (B, W, h)
+        logits = rest(start_part[:, None] + token_part[starts[:, 0]])  # (n, W, 2)
         positions = torch.arange(width, device=hidden.device)
         valid = window_mask[starts[:, 0], :width] & (positions[None] >= starts[:, 1:2])  # (n, W)
-        return self.end_head(pairs), valid
+        return logits, valid
 
     def _predict_spans(self, hidden, start_logits, window_mask) -> tuple[torch.Tensor, torch.Tensor]:
         """Threshold starts, then ends given each start; at most `max_predicted_spans` per row."""

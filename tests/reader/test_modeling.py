@@ -1,6 +1,7 @@
 """Heads of the reader: overlapping spans, EL softmax over K+1, chunked RE, memory, save/load."""
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
@@ -198,3 +199,19 @@ def test_bad_thresholds_and_weights_are_rejected(make_reader):
         make_reader("re", relation_positive_weight=-1.0)
     with pytest.raises(ValueError, match="start_threshold"):
         make_reader("el", start_threshold=1.0)
+
+
+@pytest.mark.parametrize("span_head_hidden_size", [0, 16])
+def test_end_logits_equal_the_head_applied_to_concatenated_pairs(make_reader, span_head_hidden_size):
+    model, _, _ = make_reader("el", span_head_hidden_size=span_head_hidden_size)
+    torch.manual_seed(1)
+    hidden = torch.randn(2, 9, model.config.encoder["hidden_size"] if isinstance(model.config.encoder, dict) else 32)
+    window_mask = torch.zeros(2, 9, dtype=torch.bool)
+    window_mask[0, 1:6], window_mask[1, 1:4] = True, True
+    starts = torch.tensor([[0, 1], [0, 4], [1, 2], [1, 3]])
+    logits, valid = model._end_logits(hidden, starts, window_mask)
+    width = logits.shape[1]
+    pairs = torch.cat([hidden[starts[:, 0], starts[:, 1]][:, None].expand(-1, width, -1),
+                       hidden[starts[:, 0], :width]], dim=-1)
+    assert torch.allclose(logits, model.end_head(pairs), atol=1e-5)
+    assert valid.tolist()[1] == [False, False, False, False, True, True, False][:width]
