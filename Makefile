@@ -46,7 +46,7 @@ gate: install
 # The retrieval lineage on the real data in ../shared/data (KB = every entity title/abstract there,
 # written as KILT JSONL under data/real/raw; artifacts under data/real; see params.real.yaml).
 SHARED_DATA ?= ../shared/data
-.PHONY: real-retrieval
+.PHONY: real-retrieval real-el real-re real-nyt
 real-retrieval: install
 	$(BIN)/python benchmarks/kb_from_shared.py --data $(SHARED_DATA) --kilt data/real/raw/kb.kilt.jsonl
 	$(BIN)/relik-ml build el/retriever_eval_report --params params.real.yaml
@@ -56,7 +56,6 @@ real-retrieval: install
 # report and gate, promoted model; see params.real.yaml for the CPU budgets), then the promoted model
 # on the out-of-domain sets (reports under data/real/el/out_of_domain/<set>/).
 OOD_REPORTS := data/real/el/out_of_domain
-.PHONY: real-el real-re
 real-el: install
 	$(BIN)/python benchmarks/kb_from_shared.py --data $(SHARED_DATA) --kilt data/real/raw/kb.kilt.jsonl
 	$(BIN)/relik-ml build el/retriever_eval_report el/promoted_model --params params.real.yaml
@@ -74,3 +73,9 @@ real-el: install
 real-re: install
 	$(BIN)/relik-ml build re/promoted_model --params params.real-re.yaml
 	cat data/real-re/re/evaluation_report/report/report.md
+
+# Relation extraction on the real NYT (params.real-nyt.yaml: its only split, dev, held out 80/20;
+# artifacts under data/real-nyt).
+real-nyt: install
+	$(BIN)/relik-ml build re/promoted_model --params params.real-nyt.yaml
+	cat data/real-nyt/re/evaluation_report/report/report.md
