@@ -140,8 +140,13 @@ def _has_overlap(predictions: list[Prediction]) -> bool:
 def test_int8_precision_quantizes_only_the_reader_encoder_and_annotates(model_dir, tmp_path):
     exact = Relik.from_pretrained(model_dir)
     quantized = Relik.from_pretrained(model_dir, precision="int8")
-    kinds = {type(m) for m in quantized.reader.encoder.modules()}
-    assert torch.ao.nn.quantized.dynamic.Linear in kinds and torch.nn.Linear not in kinds
+    last = f"layer.{quantized.reader.config.encoder['num_hidden_layers'] - 1}."
+    linear = (torch.nn.Linear, torch.ao.nn.quantized.dynamic.Linear)
+    kinds = {name: type(m) for name, m in quantized.reader.encoder.named_modules() if isinstance(m, linear)}
+    assert all(kind is torch.nn.Linear for name, kind in kinds.items() if last in name)  # last layer float32
+    assert sum(kind is torch.ao.nn.quantized.dynamic.Linear for kind in kinds.values()) == 7  # layer 0 (6) + pooler
+    assert all(kind is torch.ao.nn.quantized.dynamic.Linear for name, kind in kinds.items()
+               if last not in name and not name.startswith("pooler"))
     assert torch.nn.Linear in {type(m) for m in quantized.reader.start_head.modules()}  # heads stay float32
     examples = exact.examples(TEXTS[:2], top_k=5)
     tensors = collate(encode_inputs(examples, exact.tokenizer, exact.reader.config, with_labels=False),
