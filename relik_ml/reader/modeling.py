@@ -15,6 +15,7 @@ cross-entropies weight the positive class by `config.span_positive_weight`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -67,12 +68,12 @@ def _classifier(in_size: int, hidden_size: int, activation: str) -> nn.Module:
     return nn.Sequential(_projection(in_size, hidden_size, activation), nn.Linear(hidden_size, 2))
 
 
-def _split_first_linear(head: nn.Module) -> tuple[nn.Linear, nn.Module]:
+def _split_first_linear(head: nn.Module) -> tuple[nn.Linear, Callable[[torch.Tensor], torch.Tensor]]:
     """A `_classifier`'s first linear layer and the rest of it (identity for a single layer)."""
     if isinstance(head, nn.Linear):
-        return head, nn.Identity()
+        return head, lambda x: x
     (first, activation), last = head
-    return first, nn.Sequential(activation, last)
+    return first, lambda x: last(activation(x))
 
 
 def _masked_ce(

@@ -84,13 +84,12 @@ def train_reader(
     output_dir: str | Path,
     *,
     loggers: Sequence[pl.loggers.Logger] = (),
-    resume_from: str | Path | None = None,
 ) -> ReaderTrainSummary:
-    """Fine-tune the reader; `resume_from` (else `train_config.init_from`), a saved reader directory,
-    warm-starts weights, tokenizer and reader config: the run continues with a fresh schedule."""
+    """Fine-tune the reader; `train_config.init_from`, a saved reader directory, warm-starts weights,
+    tokenizer and reader config: the run continues with a fresh schedule."""
     began = time.time()
     pl.seed_everything(train_config.seed, workers=True)
-    model, tokenizer = _initial_model(reader_config, train_config, resume_from or train_config.init_from)
+    model, tokenizer = _initial_model(reader_config, train_config)
     train_inputs = encode_examples(train_examples, tokenizer, model.config, with_labels=True)
     dev_inputs = encode_examples(dev_examples, tokenizer, model.config, with_labels=True)
     module = RelikReaderModule(
@@ -136,11 +135,11 @@ def train_reader(
 
 
 def _initial_model(
-    reader_config: RelikReaderConfig, train_config: ReaderTrainConfig, resume_from: str | Path | None
+    reader_config: RelikReaderConfig, train_config: ReaderTrainConfig
 ) -> tuple[RelikReaderModel, PreTrainedTokenizerBase]:
     """A saved reader (warm start) or the backbone with fresh heads and the <ST*> tokens added."""
-    if resume_from is not None:
-        model, tokenizer = load_reader(resume_from)
+    if train_config.init_from is not None:
+        model, tokenizer = load_reader(train_config.init_from)
         for name in LOSS_WEIGHTS:  # the saved reader's architecture and thresholds, this run's loss weights
             setattr(model.config, name, getattr(reader_config, name))
         return model.train(), tokenizer  # loaded for inference (eval mode): dropout back on

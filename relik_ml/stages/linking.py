@@ -38,6 +38,11 @@ def params_section(params: Params, *path: str) -> dict[str, Any]:
     return dict(section or {})
 
 
+def warm_start_input(train: dict[str, Any]) -> dict[str, Path]:
+    """The reader directory a run continues from (`train.init_from`), hashed like any other input."""
+    return {"init_from": Path(train["init_from"])} if train.get("init_from") else {}
+
+
 def splits(params: Params) -> TaskSplits:
     section = {k: v for k, v in params_section(params, PREFIX).items() if k in TaskSplits.__dataclass_fields__}
     return build_section(TaskSplits, section, name=PREFIX, source=params.root / "params.yaml")
@@ -167,7 +172,7 @@ def reader_call(params: Params, _: str | None) -> StageCall:
     config = {"backbone": section.get("backbone", "minilm-l6"), "model": section.get("model", {}),
               "train": section.get("train", {})}
     inputs = {"candidates": candidates, "passages": passages, "backbones": params.artifact_dir("backbones"),
-              "train": train_dirs[0], "dev": dev_dirs[0]}
+              "train": train_dirs[0], "dev": dev_dirs[0], **warm_start_input(config["train"])}
     return StageCall(
         f"{PREFIX}/reader", None, out, config, inputs,
         lambda: reading.reader(

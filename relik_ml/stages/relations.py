@@ -30,7 +30,7 @@ from relik_ml.pipeline import evaluation, reading, retrieval
 from relik_ml.pipeline import relations as relation_stages
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.stages.core import Stage, StageCall
-from relik_ml.stages.linking import params_section, typed_section, tracking
+from relik_ml.stages.linking import params_section, tracking, typed_section, warm_start_input
 
 PARTS = ("train", "dev")  # partitions of `{branch}/task_windows`
 
@@ -208,7 +208,7 @@ def reader_call(prefix: str, params: Params, _: str | None) -> StageCall:
     config = {"backbone": section.get("backbone", "minilm-l6"), "model": section.get("model", {}),
               "train": section.get("train", {})}
     inputs = {**entity, **relation, "backbones": params.artifact_dir("backbones"), "train": train_dirs[0],
-              "dev": dev_dirs[0]}
+              "dev": dev_dirs[0], **warm_start_input(config["train"])}
 
     def build():
         summary = reading.reader(

@@ -130,3 +130,14 @@ def test_held_out_split_is_stable_and_disjoint(tmp_path):
     assert len(docs["train"] | docs["dev"]) == 150
     with pytest.raises(ValueError):
         in_part("d", "test", 20)
+
+
+def test_a_readers_warm_start_directory_is_a_hashed_input(tmp_path):
+    warm = str(tmp_path / "earlier_reader")
+    params = load_params(temp_params(tmp_path, {"el": {"reader": {"train": {"init_from": warm}}},
+                                                 "re": {"reader": {"train": {"init_from": warm}}}}))
+    for name in ("el/reader", "re/reader"):
+        assert str(stage_call(name, params).inputs["init_from"]) == warm
+    (tmp_path / "plain").mkdir()
+    plain = load_params(temp_params(tmp_path / "plain"))
+    assert "init_from" not in stage_call("el/reader", plain).inputs
