@@ -10,7 +10,8 @@
 - cIE: the RE mention vector is [X_s; X_e; softmax(EL logits) @ X_ST(0:K)].
 
 Training passes gold `spans` (teacher forcing for the end, EL and RE heads); inference leaves them
-out and the heads run on the predicted spans. Loss = start + end (+ EL) (+ RE); the start and end
+out and the heads run on the predicted spans. At inference a BERT-type encoder's last layer runs only
+on the rows the heads read (`needed_rows`; exact there; `read_needed_rows_only = False` turns it off). Loss = start + end (+ EL) (+ RE); the start and end
 cross-entropies weight the positive class by `config.span_positive_weight`.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from transformers.utils import ModelOutput
 
 from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.decoding import pick_spans, pick_starts
+from relik_ml.reader.needed_rows import encode_needed_rows, needed_rows, supports_needed_rows
 
 
 @dataclass
@@ -150,6 +152,7 @@ class RelikReaderModel(PreTrainedModel):
 
     config_class = RelikReaderConfig
     base_model_prefix = "encoder"
+    read_needed_rows_only = True  # inference: the last encoder layer only on window and special-token rows
 
     def __init__(self, config: RelikReaderConfig) -> None:
         super().__init__(config)
@@ -202,7 +205,10 @@ class RelikReaderModel(PreTrainedModel):
         triplets: torch.Tensor | None = None,
     ) -> RelikReaderOutput:
         """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
-        hidden = self.dropout(self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state)
+        rows = None
+        if spans is None and not self.training and self.read_needed_rows_only and supports_needed_rows(self.encoder):
+            rows = needed_rows(window_mask, entity_positions, relation_positions)
+        hidden = self.dropout(self._encode(input_ids, attention_mask, rows))
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
             spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
@@ -232,6 +238,12 @@ class RelikReaderModel(PreTrainedModel):
             triplets=None if triplet_out is None else triplet_out.triplets,
             triplet_scores=None if triplet_out is None else triplet_out.scores,
         )
+
+    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
+        """Final hidden states (B, L, H); with `rows`, exact only there (see `needed_rows`)."""
+        if rows is None:
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)
 
     def _end_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
         """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W).
