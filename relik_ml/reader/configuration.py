@@ -71,6 +71,10 @@ class RelikReaderConfig(PretrainedConfig):
     max_predicted_spans: int = 64
     # (subject, object, relation) rows materialised at once by the RE head; bounds its memory.
     relation_chunk_size: int = 8192
+    # Encoder layers in which the candidate text tokens take part; 0 = every layer (the paper). With
+    # m > 0 the later layers run on [CLS], window and special tokens only (each <ST_i> then carries
+    # its candidate's text), which cuts reading time; BERT-type encoders only (`needed_rows` module).
+    candidate_text_layers: int = 0
 
     def __post_init__(self, **kwargs: Any) -> None:
         super().__post_init__(**kwargs)
@@ -80,6 +84,8 @@ class RelikReaderConfig(PretrainedConfig):
             raise ValueError("max_candidates and max_relation_candidates must be >= 1")
         if self.relation_chunk_size < 1:
             raise ValueError("relation_chunk_size must be >= 1")
+        if self.candidate_text_layers < 0:
+            raise ValueError(f"candidate_text_layers must be >= 0, got {self.candidate_text_layers}")
         for name in ("span_positive_weight", "relation_positive_weight"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

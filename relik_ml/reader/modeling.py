@@ -11,8 +11,10 @@
 
 Training passes gold `spans` (teacher forcing for the end, EL and RE heads); inference leaves them
 out and the heads run on the predicted spans. At inference a BERT-type encoder's last layer runs only
-on the rows the heads read (`needed_rows`; exact there; `read_needed_rows_only = False` turns it off). Loss = start + end (+ EL) (+ RE); the start and end
-cross-entropies weight the positive class by `config.span_positive_weight`.
+on the rows the heads read (`needed_rows`; exact there; `read_needed_rows_only = False` turns it off);
+with `config.candidate_text_layers` = m the candidate text tokens leave the encoder after layer m.
+Loss = start + end (+ EL) (+ RE); the start and end cross-entropies weight the positive class by
+`config.span_positive_weight`.
 """
 from __future__ import annotations
 
@@ -29,7 +31,12 @@ from transformers.utils import ModelOutput
 
 from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.decoding import pick_spans, pick_starts
-from relik_ml.reader.needed_rows import encode_needed_rows, needed_rows, supports_needed_rows
+from relik_ml.reader.needed_rows import (
+    encode_needed_rows,
+    encode_with_candidate_exit,
+    needed_rows,
+    supports_needed_rows,
+)
 
 
 @dataclass
@@ -162,6 +169,7 @@ class RelikReaderModel(PreTrainedModel):
         positions = getattr(self.encoder.config, "max_position_embeddings", None)
         if positions is not None and config.max_input_tokens > positions:
             raise ValueError(f"max_input_tokens={config.max_input_tokens} exceeds the encoder's {positions} positions")
+        self.check_candidate_exit()
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
         self.start_head = _classifier(hidden, config.span_head_hidden_size, config.activation)
@@ -173,6 +181,12 @@ class RelikReaderModel(PreTrainedModel):
             size = config.relation_projection_size or hidden
             self.relation_head = RelationHead(mention_size, hidden, size, config.activation)
         self.post_init()
+
+    def check_candidate_exit(self) -> None:
+        """Raise `ValueError` when `config.candidate_text_layers` is set for an encoder it cannot drive."""
+        if self.config.candidate_text_layers and not supports_needed_rows(self.encoder):
+            raise ValueError("candidate_text_layers needs a BERT-type encoder with SDPA attention "
+                             f"(got model_type {self.encoder.config.model_type!r})")
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear):
@@ -205,10 +219,8 @@ class RelikReaderModel(PreTrainedModel):
         triplets: torch.Tensor | None = None,
     ) -> RelikReaderOutput:
         """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
-        rows = None
-        if spans is None and not self.training and self.read_needed_rows_only and supports_needed_rows(self.encoder):
-            rows = needed_rows(window_mask, entity_positions, relation_positions)
-        hidden = self.dropout(self._encode(input_ids, attention_mask, rows))
+        rows = needed_rows(window_mask, entity_positions, relation_positions)
+        hidden = self.dropout(self._encode(input_ids, attention_mask, rows, predicting=spans is None))
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
             spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
@@ -239,11 +251,14 @@ class RelikReaderModel(PreTrainedModel):
             triplet_scores=None if triplet_out is None else triplet_out.scores,
         )
 
-    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
-        """Final hidden states (B, L, H); with `rows`, exact only there (see `needed_rows`)."""
-        if rows is None:
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)
+    def _encode(self, input_ids, attention_mask, rows, *, predicting: bool) -> torch.Tensor:
+        """Final hidden states (B, L, H), meaningful at `rows` (the rows the heads read)."""
+        exit_after = self.config.candidate_text_layers
+        if 0 < exit_after < len(self.encoder.encoder.layer):
+            return encode_with_candidate_exit(self.encoder, input_ids, attention_mask, rows, exit_after)
+        if predicting and not self.training and self.read_needed_rows_only and supports_needed_rows(self.encoder):
+            return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def _end_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
         """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W).

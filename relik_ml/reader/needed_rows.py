@@ -1,11 +1,16 @@
-"""Inference encoding that runs the encoder's last layer only where the heads read it.
+"""Encoding that spends the upper encoder layers only on the rows the heads read.
 
 The heads read final hidden states at two kinds of positions: window tokens (start, end, mention
 vectors) and the candidates' special tokens <ST_i> (entity and relation vectors). The tokens of the
-candidate texts matter only as keys and values of the last layer's attention. So the last layer
-here computes keys and values for every position, but queries, the attention output and the
-feed-forward block only for the needed rows: the same numbers at those rows, and about 60% less
-work in that layer at K = 50 title candidates (most of the input is candidate text).
+candidate texts (titles, descriptions: two thirds of an AIDA input at K = 50) are never read.
+
+- `encode_needed_rows` (exact, any reader at inference): the last layer computes keys and values
+  for every position but queries, attention output and feed-forward only for the needed rows: the
+  same numbers at those rows.
+- `encode_with_candidate_exit` (a reader trained with `candidate_text_layers = m`): candidate text
+  tokens take part in the first m layers only; the later layers run on the needed rows alone
+  (window, [CLS] and special tokens, compacted), so each <ST_i> carries its candidate's text from
+  there on. This changes the model, so it is used in training and inference alike.
 
 Only BERT-type encoders (BERT, MiniLM, E5: `model_type` "bert") with SDPA attention are run this
 way; for any other backbone `supports_needed_rows` is false and the reader calls the encoder as usual.
@@ -34,8 +39,9 @@ def supports_needed_rows(encoder: PreTrainedModel) -> bool:
 
 
 def needed_rows(window_mask: torch.Tensor, *special_positions: torch.Tensor | None) -> torch.Tensor:
-    """(B, L) bool: window tokens plus every position named in the (B, N) special-token position tensors."""
+    """(B, L) bool: [CLS], window tokens and every position named in the (B, N) special-token positions."""
     rows = window_mask.clone()
+    rows[:, 0] = True
     for positions in special_positions:
         if positions is not None:
             rows.scatter_(1, positions, True)
@@ -54,13 +60,34 @@ def encode_needed_rows(
     return _last_layer_on_rows(layers[-1], hidden, keys_mask, rows)
 
 
+def encode_with_candidate_exit(
+    encoder: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor,
+    full_layers: int,
+) -> torch.Tensor:
+    """(B, L, H): every real token in the first `full_layers` layers, then only `rows` (differentiable)."""
+    layers = encoder.encoder.layer
+    hidden = encoder.embeddings(input_ids=input_ids)
+    keys_mask = attention_mask.bool()[:, None, None, :]
+    for layer in layers[:full_layers]:
+        hidden = layer(hidden, keys_mask)
+    index, kept = _compaction(rows & attention_mask.bool(), hidden.shape[-1])
+    compact = hidden.gather(1, index)  # (B, M, H)
+    for layer in layers[full_layers:]:
+        compact = layer(compact, kept[:, None, None, :])
+    return hidden.scatter(1, index, compact)
+
+
+def _compaction(rows: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gather index (B, M, H) putting each row's selected positions first (in order), and which are real (B, M)."""
+    width = max(int(rows.sum(1).max()), 1)
+    order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, M)
+    return order[..., None].expand(*order.shape, size), rows.gather(1, order)
+
+
 def _last_layer_on_rows(layer, hidden: torch.Tensor, keys_mask: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """One post-LN BERT layer whose queries, attention output and feed-forward see only `rows`."""
-    batch, length, size = hidden.shape
-    width = max(int(rows.sum(1).max()), 1)
-    # Needed positions first in each row (stable), cut to the widest row: (B, M) gather indices.
-    order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]
-    index = order[..., None].expand(batch, width, size)
+    batch, _, size = hidden.shape
+    index, _ = _compaction(rows, size)
     picked = hidden.gather(1, index)  # (B, M, H)
     attention = layer.attention.self
     heads = attention.num_attention_heads
@@ -72,6 +99,6 @@ def _last_layer_on_rows(layer, hidden: torch.Tensor, keys_mask: torch.Tensor, ro
         split(attention.query(picked)), split(attention.key(hidden)), split(attention.value(hidden)),
         attn_mask=keys_mask, scale=attention.scaling,
     )
-    attended = layer.attention.output(context.transpose(1, 2).reshape(batch, width, size), picked)
+    attended = layer.attention.output(context.transpose(1, 2).reshape(batch, picked.shape[1], size), picked)
     out = layer.output(layer.intermediate(attended), attended)
     return hidden.scatter(1, index, out)

@@ -22,7 +22,10 @@ from relik_ml.reader.module import RelikReaderModule
 from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 
 
-LOSS_WEIGHTS = ("span_positive_weight", "relation_positive_weight")  # taken from the run's config on a warm start
+# On a warm start these come from this run's config, the rest of the reader config from the saved
+# reader: the loss weights, and the layers the candidate text takes part in (a saved reader can be
+# adapted to a candidate-text exit).
+FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_text_layers")
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,9 @@ def _initial_model(
     """A saved reader (warm start) or the backbone with fresh heads and the <ST*> tokens added."""
     if train_config.init_from is not None:
         model, tokenizer = load_reader(train_config.init_from)
-        for name in LOSS_WEIGHTS:  # the saved reader's architecture and thresholds, this run's loss weights
+        for name in FROM_RUN_CONFIG:
             setattr(model.config, name, getattr(reader_config, name))
+        model.check_candidate_exit()
         return model.train(), tokenizer  # loaded for inference (eval mode): dropout back on
     tokenizer = AutoTokenizer.from_pretrained(train_config.backbone_path, local_files_only=True)
     config = copy.deepcopy(reader_config)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import pytest
 import torch
@@ -110,3 +111,18 @@ def test_init_from_continues_a_saved_reader_in_training_mode(backbone_dir, passa
     assert summary.dev_scores["el_accuracy"] == pytest.approx(first_summary.dev_scores["el_accuracy"])
     for name, tensor in saved.state_dict().items():  # a tiny learning rate: the saved weights carried over
         assert torch.allclose(continued.state_dict()[name], tensor, atol=1e-5), name
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_warm_start_adapts_a_saved_reader_to_a_candidate_text_exit(backbone_dir, passages, tmp_path):
+    windows = _windows()
+    ranked = {w.id: [passages[i] for i in ["Paris", "France", "Lyon"]] for w in windows}
+    examples = build_examples(windows, ranked, passages=passages, k=3, training=True)
+    cold = ReaderTrainConfig(backbone_path=backbone_dir, max_steps=1, warmup_steps=1, token_batch_size=4096,
+                             val_check_interval=1, tune_thresholds=False)
+    train_reader(examples, examples, RelikReaderConfig(task="el", max_candidates=3), cold, tmp_path / "first")
+    warm = replace(cold, backbone_path="/nonexistent", init_from=str(tmp_path / "first"))
+    exiting = RelikReaderConfig(task="el", max_candidates=3, candidate_text_layers=1)
+    train_reader(examples, examples, exiting, warm, tmp_path / "second")
+    adapted, _ = load_reader(tmp_path / "second")
+    assert adapted.config.candidate_text_layers == 1 and adapted.config.max_candidates == 3
