@@ -71,9 +71,10 @@ class RelikReaderConfig(PretrainedConfig):
     max_predicted_spans: int = 64
     # (subject, object, relation) rows materialised at once by the RE head; bounds its memory.
     relation_chunk_size: int = 8192
-    # Encoder layers in which the candidate text tokens take part; 0 = every layer (the paper). With
-    # m > 0 the later layers run on [CLS], window and special tokens only (each <ST_i> then carries
-    # its candidate's text), which cuts reading time; BERT-type encoders only (`needed_rows` module).
+    # Encoder layers in which the candidate text tokens take part; 0 (or at least the encoder's
+    # depth) = every layer, as in the paper. With m > 0 the later layers run on [CLS], window and
+    # special tokens only (each <ST_i> then carries its candidate's text): less reading time, a
+    # different model (train it that way); BERT-type encoders only (`needed_rows` module).
     candidate_text_layers: int = 0
 
     def __post_init__(self, **kwargs: Any) -> None:

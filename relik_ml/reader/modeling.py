@@ -251,7 +251,9 @@ class RelikReaderModel(PreTrainedModel):
             triplet_scores=None if triplet_out is None else triplet_out.scores,
         )
 
-    def _encode(self, input_ids, attention_mask, rows, *, predicting: bool) -> torch.Tensor:
+    def _encode(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor, *, predicting: bool
+    ) -> torch.Tensor:
         """Final hidden states (B, L, H), meaningful at `rows` (the rows the heads read)."""
         exit_after = self.config.candidate_text_layers
         if 0 < exit_after < len(self.encoder.encoder.layer):
