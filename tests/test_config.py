@@ -34,3 +34,26 @@ def test_every_partitioned_stage_needs_a_valid_partition():
             stage_call(name, params, "no-such-partition")
         key = stage.partitions(params)[0]
         assert stage_call(name, params, key).out == params.data_root / name / key
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("params*.yaml")), ids=lambda p: p.name)
+def test_every_params_file_in_the_project_builds_its_reader_configs(path):
+    from relik_ml.reader.configuration import RelikReaderConfig
+    from relik_ml.reader.train import ReaderTrainConfig
+    from relik_ml.stages.linking import params_section
+
+    params = load_params(path)
+    readers = [params_section(params, prefix, "reader") for prefix in ("el", "re", "cie")]
+    for section in (s for s in readers if s):
+        RelikReaderConfig.from_settings(section.get("model", {}))
+        ReaderTrainConfig(backbone_path="unused", **section.get("train", {}))
+    assert any(readers)
+
+
+def test_a_misspelt_reader_key_is_an_error_naming_the_field():
+    from relik_ml.reader.configuration import RelikReaderConfig
+
+    with pytest.raises(InputError, match=r"field 'el/reader\.model': unknown reader keys \['candidate_text_layrs'\]"):
+        RelikReaderConfig.from_settings({"task": "el", "candidate_text_layrs": 2}, field="el/reader.model")
+    with pytest.raises(InputError, match="field 'el/reader.model': candidate_text_layers must be >= 0"):
+        RelikReaderConfig.from_settings({"candidate_text_layers": -1}, field="el/reader.model")

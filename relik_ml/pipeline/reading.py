@@ -70,7 +70,7 @@ def reader(
     from relik_ml.reader.configuration import RelikReaderConfig
     from relik_ml.reader.train import ReaderTrainConfig, train_reader
 
-    config = RelikReaderConfig(**model_config)
+    config = RelikReaderConfig.from_settings(model_config, field=f"{name}.model")
     train_cfg = ReaderTrainConfig(backbone_path=str(backbone), **train_config)
     kb = {p.id: p for p in load_passages(passages_dir)} if passages_dir is not None else {}
     relations = {p.id: p for p in load_passages(relation_passages_dir)} if relation_passages_dir is not None else None

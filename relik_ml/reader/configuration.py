@@ -13,10 +13,13 @@ no accuracy (Table 8).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
+
+from relik_ml.errors import InputError
 
 Task = Literal["el", "re", "cie"]
 CandidateText = Literal["title", "title+description"]
@@ -93,6 +96,18 @@ class RelikReaderConfig(PretrainedConfig):
         for name in ("start_threshold", "end_threshold", "relation_threshold"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], field: str = "model") -> RelikReaderConfig:
+        """A config from user settings (a params `model:` section); unknown keys are an `InputError`
+        on `field` (the constructor itself keeps them as extra attributes, as HF configs do)."""
+        unknown = sorted(set(settings) - set(cls.__annotations__))
+        if unknown:
+            raise InputError(f"unknown reader keys {unknown}; known: {sorted(cls.__annotations__)}", field=field)
+        try:
+            return cls(**settings)
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc), field=field) from None
 
     @property
     def has_entities(self) -> bool:
