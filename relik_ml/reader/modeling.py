@@ -219,8 +219,8 @@ class RelikReaderModel(PreTrainedModel):
         triplets: torch.Tensor | None = None,
     ) -> RelikReaderOutput:
         """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
-        rows = needed_rows(window_mask, entity_positions, relation_positions)
-        hidden = self.dropout(self._encode(input_ids, attention_mask, rows, predicting=spans is None))
+        specials = (entity_positions, relation_positions)
+        hidden = self.dropout(self._encode(input_ids, attention_mask, window_mask, specials, predicting=spans is None))
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
             spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
@@ -252,13 +252,16 @@ class RelikReaderModel(PreTrainedModel):
         )
 
     def _encode(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor, *, predicting: bool
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, window_mask: torch.Tensor,
+        special_positions: tuple[torch.Tensor | None, ...], *, predicting: bool,
     ) -> torch.Tensor:
-        """Final hidden states (B, L, H), meaningful at `rows` (the rows the heads read)."""
+        """Final hidden states (B, L, H), meaningful at the rows the heads read (`needed_rows`)."""
         exit_after = self.config.candidate_text_layers
         if 0 < exit_after < len(self.encoder.encoder.layer):
+            rows = needed_rows(window_mask, *special_positions)
             return encode_with_candidate_exit(self.encoder, input_ids, attention_mask, rows, exit_after)
         if predicting and not self.training and self.read_needed_rows_only and supports_needed_rows(self.encoder):
+            rows = needed_rows(window_mask, *special_positions)
             return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 

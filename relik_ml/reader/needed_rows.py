@@ -53,10 +53,7 @@ def encode_needed_rows(
 ) -> torch.Tensor:
     """(B, L, H) final hidden states, exact at `rows`; the other positions carry no meaning."""
     layers = encoder.encoder.layer
-    hidden = encoder.embeddings(input_ids=input_ids)
-    keys_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, L): attend to real tokens only
-    for layer in layers[:-1]:
-        hidden = layer(hidden, keys_mask)
+    hidden, keys_mask = _every_token_through(encoder, input_ids, attention_mask, len(layers) - 1)
     return _last_layer_on_rows(layers[-1], hidden, keys_mask, rows)
 
 
@@ -65,16 +62,23 @@ def encode_with_candidate_exit(
     full_layers: int,
 ) -> torch.Tensor:
     """(B, L, H): every real token in the first `full_layers` layers, then only `rows` (differentiable)."""
-    layers = encoder.encoder.layer
-    hidden = encoder.embeddings(input_ids=input_ids)
-    keys_mask = attention_mask.bool()[:, None, None, :]
-    for layer in layers[:full_layers]:
-        hidden = layer(hidden, keys_mask)
+    hidden, _ = _every_token_through(encoder, input_ids, attention_mask, full_layers)
     index, kept = _compaction(rows & attention_mask.bool(), hidden.shape[-1])
     compact = hidden.gather(1, index)  # (B, M, H)
-    for layer in layers[full_layers:]:
+    for layer in encoder.encoder.layer[full_layers:]:
         compact = layer(compact, kept[:, None, None, :])
     return hidden.scatter(1, index, compact)
+
+
+def _every_token_through(
+    encoder: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor, count: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Embeddings then the first `count` layers over every token; also the (B, 1, 1, L) real-token keys mask."""
+    keys_mask = attention_mask.bool()[:, None, None, :]
+    hidden = encoder.embeddings(input_ids=input_ids)
+    for layer in encoder.encoder.layer[:count]:
+        hidden = layer(hidden, keys_mask)
+    return hidden, keys_mask
 
 
 def _compaction(rows: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
