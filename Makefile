@@ -21,9 +21,9 @@ install: $(STAMP)
 # torch first and pinned exactly: anything that depends on it would otherwise pull a CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[cpu,test]'
+	scripts/pip_install.sh $(BIN)/python -q --upgrade pip
+	scripts/pip_install.sh $(BIN)/python -q torch==2.13.0
+	scripts/pip_install.sh $(BIN)/python -q -e '.[cpu,test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
