@@ -17,6 +17,7 @@ from relik_ml.reader.data import ReaderExample, collate, token_budget_batches
 from relik_ml.reader.decoding import decode
 from relik_ml.reader.inputs import ReaderInput, TokenCache, build_reader_input
 from relik_ml.reader.modeling import RelikReaderModel
+from relik_ml.reader.word_spans import widen_to_words
 from relik_ml.types import Prediction, Triplet, Window
 
 GOLD_ONLY = ("span_entities", "triplets")  # label tensors the given-mentions mode must not pass
@@ -58,7 +59,8 @@ def read_windows(
     """One prediction per example (offsets relative to its window), in input order.
 
     With `given_mentions`, each window's spans are the mentions: the reader links them (and relates
-    them) instead of predicting spans, and the predictions keep their exact character offsets.
+    them) instead of predicting spans, and the predictions keep their exact character offsets;
+    otherwise predicted spans are widened to whole words (`config.span_words`, module `word_spans`).
     `tokens` (for this tokenizer and config) keeps candidate tokenisations between calls.
     """
     inputs = encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
@@ -71,7 +73,10 @@ def read_windows(
             for name in GOLD_ONLY:
                 tensors.pop(name, None)
             for j, prediction in zip(batch, decode(model(**tensors), encoded)):
-                predictions[j] = _with_given_offsets(prediction, examples[j].window) if given_mentions else prediction
+                if given_mentions:
+                    predictions[j] = _with_given_offsets(prediction, examples[j].window)
+                else:
+                    predictions[j] = widen_to_words(prediction, model.config.span_words)
     return [p for p in predictions if p is not None]
 
 

@@ -20,6 +20,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
 
 from relik_ml.errors import InputError
+from relik_ml.windows import TOKENIZERS
 
 Task = Literal["el", "re", "cie"]
 CandidateText = Literal["title", "title+description"]
@@ -79,6 +80,11 @@ class RelikReaderConfig(PretrainedConfig):
     # special tokens only (each <ST_i> then carries its candidate's text): less reading time, a
     # different model (train it that way); BERT-type encoders only (`needed_rows` module).
     candidate_text_layers: int = 0
+    # Predicted spans are widened to whole words of this word tokenizer (a key of
+    # `windows.TOKENIZERS`; "" keeps the subword-token spans), see `word_spans`: "whitespace" for
+    # data that is tokens joined by spaces (CoNLL04, where `Boise.` is one word), "whitespace-punct"
+    # (the windows' default) for raw text.
+    span_words: str = "whitespace-punct"
 
     def __post_init__(self, **kwargs: Any) -> None:
         super().__post_init__(**kwargs)
@@ -90,6 +96,8 @@ class RelikReaderConfig(PretrainedConfig):
             raise ValueError("relation_chunk_size must be >= 1")
         if self.candidate_text_layers < 0:
             raise ValueError(f"candidate_text_layers must be >= 0, got {self.candidate_text_layers}")
+        if self.span_words and self.span_words not in TOKENIZERS:
+            raise ValueError(f"span_words must be '' or one of {sorted(TOKENIZERS)}, got {self.span_words!r}")
         for name in ("span_positive_weight", "relation_positive_weight"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -23,9 +23,9 @@ from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 
 
 # On a warm start these come from this run's config, the rest of the reader config from the saved
-# reader: the loss weights, and the layers the candidate text takes part in (a saved reader can be
-# adapted to a candidate-text exit).
-FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_text_layers")
+# reader: the loss weights, the layers the candidate text takes part in (a saved reader can be
+# adapted to a candidate-text exit) and the words its predicted spans are widened to.
+FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_text_layers", "span_words")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from relik_ml.inference.reading import encode_inputs
 from relik_ml.reader.data import collate
 from relik_ml.reader.decoding import merge_windows
 from relik_ml.reader.inputs import TokenCache, build_reader_input
+from relik_ml.reader.word_spans import widen_to_words
 from relik_ml.types import NME, Prediction, Span
 
 TEXTS = [
@@ -27,7 +28,7 @@ TEXTS = [
 
 
 def _plain_prediction(relik: Relik, example) -> Prediction:
-    """One window: uncached encoding, a batch of one, per-span argmax written out."""
+    """One window: uncached encoding, a batch of one, per-span argmax written out, spans widened to words."""
     encoded = build_reader_input(example.window, example.entities, example.relations, relik.tokenizer,
                                  relik.reader.config)
     with torch.no_grad():
@@ -41,7 +42,8 @@ def _plain_prediction(relik: Relik, example) -> Prediction:
         label, title = (NME, "") if passage is None else (passage.id, passage.title)
         score = float(output.span_scores[row] * probs[slot])  # span probability x link probability
         spans.append((Span(char_start, char_end, label, title), score))
-    return Prediction(example.window.id, example.window.text, tuple(spans), ())
+    return widen_to_words(Prediction(example.window.id, example.window.text, tuple(spans), ()),
+                          relik.reader.config.span_words)  # whole words (tested in tests/reader/test_word_spans.py)
 
 
 def _plain_call(relik: Relik, texts: list[str], top_k: int) -> list[Prediction]:
