@@ -1,19 +1,20 @@
-"""Predicted spans widened to whole words of the window's word tokenizer.
+"""Predicted spans widened to whole words of the reader's `span_words` tokenizer.
 
 The start and end heads run over subword tokens, and a subword tokenizer cuts some words into
 pieces that also occur as separate words: `Boise.` (one CoNLL04 token, the sentence's full stop
 attached) and `Boise .` give the same pieces, so the reader cannot tell whether a gold span of
 word-tokenised data ends after the full stop. Gold spans of such data are whole words, so a
 predicted span is widened to the words it touches (ReLiK's reader predicts word-level spans for
-the same reason). Which characters make one word is the windows' tokenizer (`windows.TOKENIZERS`):
-"whitespace" for text that is already tokens joined by spaces (CoNLL04), "whitespace-punct" for
-raw text, where a full stop stays a word of its own. Spans that become equal keep the best score;
+the same reason). Which characters make one word is a key of `windows.TOKENIZERS`: "whitespace"
+for text that is already tokens joined by spaces (CoNLL04), "whitespace-punct" for raw text,
+where a full stop stays a word of its own. Spans that become equal keep the best score;
 triplets follow their arguments.
 """
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 from relik_ml.types import Prediction, Span, Triplet
@@ -41,13 +42,13 @@ class WordBounds:
             end = self._ends[last]
         if (start, end) == (span.start, span.end):
             return span
-        return Span(start, end, span.label, span.title, span.type)
+        return replace(span, start=start, end=end)
 
 
 def widen_to_words(prediction: Prediction, tokenizer: str) -> Prediction:
     """`prediction` with every span and triplet argument widened to whole words of its text
-    (`tokenizer` "" returns it unchanged)."""
-    if not tokenizer:
+    (`tokenizer` "" or a prediction without spans: returned unchanged)."""
+    if not tokenizer or not prediction.spans:
         return prediction
     bounds = WordBounds(prediction.text, tokenizer)
     spans = _best_by_key(((bounds.widen(s), score) for s, score in prediction.spans), _span_key)

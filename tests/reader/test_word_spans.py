@@ -4,6 +4,7 @@ the data's tokens carry (`Boise.`), and strict RE F1 counted every such triplet 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -44,15 +45,10 @@ def test_widen_extends_a_span_to_the_words_it_touches(tokenizer, predicted, wide
 
 def test_widen_keeps_the_link_and_returns_whole_spans_unchanged():
     bounds = WordBounds(TEXT, "whitespace")
-    linked = Span(*_bounds("Boise"), "Q35775", "Boise, Idaho", "LOC")
+    linked = replace(_span("Boise"), label="Q35775", title="Boise, Idaho", type="LOC")
     widened = bounds.widen(linked)
     assert (widened.label, widened.title, widened.type) == ("Q35775", "Boise, Idaho", "LOC")
     assert bounds.widen(widened) is widened
-
-
-def _bounds(words: str) -> tuple[int, int]:
-    span = _span(words)
-    return span.start, span.end
 
 
 def test_spans_that_become_equal_keep_the_best_score_and_triplets_follow_their_arguments():
