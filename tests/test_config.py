@@ -55,5 +55,5 @@ def test_a_misspelt_reader_key_is_an_error_naming_the_field():
 
     with pytest.raises(InputError, match=r"field 'el/reader\.model': unknown reader keys \['candidate_text_layrs'\]"):
         RelikReaderConfig.from_settings({"task": "el", "candidate_text_layrs": 2}, field="el/reader.model")
-    with pytest.raises(InputError, match="field 'el/reader.model': candidate_text_layers must be >= 0"):
-        RelikReaderConfig.from_settings({"candidate_text_layers": -1}, field="el/reader.model")
+    with pytest.raises(InputError, match="field 'el/reader.model': candidate_attention must be one of"):
+        RelikReaderConfig.from_settings({"candidate_attention": "cross"}, field="el/reader.model")

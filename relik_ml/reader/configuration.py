@@ -22,6 +22,8 @@ from transformers import AutoConfig, PretrainedConfig
 from relik_ml.errors import InputError
 from relik_ml.windows import TOKENIZERS
 
+CANDIDATE_ATTENTION = ("joint", "own-text")
+
 Task = Literal["el", "re", "cie"]
 CandidateText = Literal["title", "title+description"]
 
@@ -75,11 +77,12 @@ class RelikReaderConfig(PretrainedConfig):
     max_predicted_spans: int = 64
     # (subject, object, relation) rows materialised at once by the RE head; bounds its memory.
     relation_chunk_size: int = 8192
-    # Encoder layers in which the candidate text tokens take part; 0 (or at least the encoder's
-    # depth) = every layer, as in the paper. With m > 0 the later layers run on [CLS], window and
-    # special tokens only (each <ST_i> then carries its candidate's text): less reading time, a
-    # different model (train it that way); BERT-type encoders only (`needed_rows` module).
-    candidate_text_layers: int = 0
+    # "joint" (the paper): every token attends to every token. "own-text": a candidate text token
+    # attends to its own text only (positions restart at 1), <ST_i> to the window, the special
+    # tokens and its own text, window tokens to everything; a candidate text then does not depend on
+    # the window, so inference encodes each distinct text of a batch once (`own_text` module): less
+    # reading time, a different model (train it that way); BERT-type encoders only.
+    candidate_attention: str = "joint"
     # Predicted spans are widened to whole words of this word tokenizer (a key of
     # `windows.TOKENIZERS`; "" keeps the subword-token spans), see `word_spans`: "whitespace" for
     # data that is tokens joined by spaces (CoNLL04, where `Boise.` is one word), "whitespace-punct"
@@ -94,8 +97,8 @@ class RelikReaderConfig(PretrainedConfig):
             raise ValueError("max_candidates and max_relation_candidates must be >= 1")
         if self.relation_chunk_size < 1:
             raise ValueError("relation_chunk_size must be >= 1")
-        if self.candidate_text_layers < 0:
-            raise ValueError(f"candidate_text_layers must be >= 0, got {self.candidate_text_layers}")
+        if self.candidate_attention not in CANDIDATE_ATTENTION:
+            raise ValueError(f"candidate_attention must be one of {CANDIDATE_ATTENTION}, got {self.candidate_attention!r}")
         if self.span_words and self.span_words not in TOKENIZERS:
             raise ValueError(f"span_words must be '' or one of {sorted(TOKENIZERS)}, got {self.span_words!r}")
         for name in ("span_positive_weight", "relation_positive_weight"):

@@ -30,6 +30,9 @@ class ReaderInput:
     # Positions of <ST0> … <STK> (entities) and of the relation tokens, in input order.
     entity_positions: tuple[int, ...] = ()
     relation_positions: tuple[int, ...] = ()
+    # Per position: the position of the special token of the candidate it belongs to (the special
+    # token itself included), -1 for [CLS], window tokens and [SEP] (`own_text` attention).
+    special_of: tuple[int, ...] = ()
     # Candidate passage per special token; entity slot 0 is NME (None).
     entities: tuple[Passage | None, ...] = ()
     relations: tuple[Passage, ...] = ()
@@ -157,9 +160,10 @@ def build_reader_input(
     keep = _fit(window, len(window_ids), _interleave(entities, relations), texts, config, with_labels)
     entities = [p for p in entities if id(p) in keep]
     relations = [p for p in relations if id(p) in keep]
-    input_ids, ent_pos, rel_pos = _layout(window_ids, entities, relations, texts, tokenizer, tokens.special_ids, config)
+    input_ids, ent_pos, rel_pos, special_of = _layout(
+        window_ids, entities, relations, texts, tokenizer, tokens.special_ids, config)
     slots = (None, *entities) if config.has_entities else ()
-    encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, slots, tuple(relations))
+    encoded = ReaderInput(window, tuple(input_ids), offsets, ent_pos, rel_pos, special_of, slots, tuple(relations))
     return _with_gold(encoded, window) if with_labels else encoded
 
 
@@ -211,27 +215,33 @@ def _layout(
     tokenizer: PreTrainedTokenizerBase,
     special_ids: Sequence[int],
     config: RelikReaderConfig,
-) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
-    """Concatenate the sequence; return ids and the entity / relation special-token positions."""
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Concatenate the sequence; return ids, the entity / relation special-token positions and `special_of`."""
     names = iter(special_ids)
     ids = [tokenizer.cls_token_id, *window_ids, tokenizer.sep_token_id]
+    special_of = [-1] * len(ids)
     ent_pos: list[int] = []
     rel_pos: list[int] = []
+
+    def add_candidate(passage: Passage | None, positions: list[int]) -> None:
+        here = len(ids)
+        positions.append(here)
+        text = () if passage is None else texts[id(passage)]
+        ids.extend([next(names), *text])
+        special_of.extend([here] * (1 + len(text)))
+
     if config.has_entities:
         for passage in [None, *entities]:
-            ent_pos.append(len(ids))
-            ids.append(next(names))
-            if passage is not None:
-                ids.extend(texts[id(passage)])
+            add_candidate(passage, ent_pos)
         names = iter(special_ids[config.num_entity_tokens :])
         if config.has_relations:
             ids.append(tokenizer.sep_token_id)
+            special_of.append(-1)
     for passage in relations:
-        rel_pos.append(len(ids))
-        ids.append(next(names))
-        ids.extend(texts[id(passage)])
+        add_candidate(passage, rel_pos)
     ids.append(tokenizer.sep_token_id)
-    return ids, tuple(ent_pos), tuple(rel_pos)
+    special_of.append(-1)
+    return ids, tuple(ent_pos), tuple(rel_pos), tuple(special_of)
 
 
 def _with_gold(encoded: ReaderInput, window: Window) -> ReaderInput:

@@ -11,8 +11,9 @@
 
 Training passes gold `spans` (teacher forcing for the end, EL and RE heads); inference leaves them
 out and the heads run on the predicted spans. At inference a BERT-type encoder's last layer runs only
-on the rows the heads read (`needed_rows`; exact there; `read_needed_rows_only = False` turns it off);
-with `config.candidate_text_layers` = m the candidate text tokens leave the encoder after layer m.
+on the rows the heads read (`needed_rows`; exact there; `read_needed_rows_only = False` turns it off).
+With `config.candidate_attention = "own-text"` candidate texts attend to themselves only and
+inference encodes each distinct text of a batch once (`own_text`; exact too, same switch).
 Loss = start + end (+ EL) (+ RE); the start and end cross-entropies weight the positive class by
 `config.span_positive_weight`.
 """
@@ -33,10 +34,10 @@ from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.decoding import pick_spans, pick_starts
 from relik_ml.reader.needed_rows import (
     encode_needed_rows,
-    encode_with_candidate_exit,
     needed_rows,
     supports_needed_rows,
 )
+from relik_ml.reader.own_text import encode_own_text, encode_own_text_deduplicated
 
 
 @dataclass
@@ -169,7 +170,7 @@ class RelikReaderModel(PreTrainedModel):
         positions = getattr(self.encoder.config, "max_position_embeddings", None)
         if positions is not None and config.max_input_tokens > positions:
             raise ValueError(f"max_input_tokens={config.max_input_tokens} exceeds the encoder's {positions} positions")
-        self.check_candidate_exit()
+        self.check_candidate_attention()
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
         self.start_head = _classifier(hidden, config.span_head_hidden_size, config.activation)
@@ -182,10 +183,10 @@ class RelikReaderModel(PreTrainedModel):
             self.relation_head = RelationHead(mention_size, hidden, size, config.activation)
         self.post_init()
 
-    def check_candidate_exit(self) -> None:
-        """Raise `ValueError` when `config.candidate_text_layers` is set for an encoder it cannot drive."""
-        if self.config.candidate_text_layers and not supports_needed_rows(self.encoder):
-            raise ValueError("candidate_text_layers needs a BERT-type encoder with SDPA attention "
+    def check_candidate_attention(self) -> None:
+        """Raise `ValueError` when the config asks for an attention the encoder cannot be driven through."""
+        if self.config.candidate_attention == "own-text" and not supports_needed_rows(self.encoder):
+            raise ValueError("candidate_attention 'own-text' needs a BERT-type encoder with SDPA attention "
                              f"(got model_type {self.encoder.config.model_type!r})")
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -217,10 +218,12 @@ class RelikReaderModel(PreTrainedModel):
         spans: torch.Tensor | None = None,
         span_entities: torch.Tensor | None = None,
         triplets: torch.Tensor | None = None,
+        special_of: torch.Tensor | None = None,
     ) -> RelikReaderOutput:
         """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
         specials = (entity_positions, relation_positions)
-        hidden = self.dropout(self._encode(input_ids, attention_mask, window_mask, specials, predicting=spans is None))
+        hidden = self.dropout(
+            self._encode(input_ids, attention_mask, window_mask, specials, special_of, predicting=spans is None))
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
             spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
@@ -253,13 +256,15 @@ class RelikReaderModel(PreTrainedModel):
 
     def _encode(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, window_mask: torch.Tensor,
-        special_positions: tuple[torch.Tensor | None, ...], *, predicting: bool,
+        special_positions: tuple[torch.Tensor | None, ...], special_of: torch.Tensor | None, *, predicting: bool,
     ) -> torch.Tensor:
         """Final hidden states (B, L, H), meaningful at the rows the heads read (`needed_rows`)."""
-        exit_after = self.config.candidate_text_layers
-        if 0 < exit_after < len(self.encoder.encoder.layer):
-            rows = needed_rows(window_mask, *special_positions)
-            return encode_with_candidate_exit(self.encoder, input_ids, attention_mask, rows, exit_after)
+        if self.config.candidate_attention == "own-text":
+            if special_of is None:
+                raise ValueError("candidate_attention 'own-text' needs `special_of` (from `collate`)")
+            if not self.training and self.read_needed_rows_only:  # exact at every row the heads read
+                return encode_own_text_deduplicated(self.encoder, input_ids, attention_mask, special_of)
+            return encode_own_text(self.encoder, input_ids, attention_mask, special_of)
         if predicting and not self.training and self.read_needed_rows_only and supports_needed_rows(self.encoder):
             rows = needed_rows(window_mask, *special_positions)
             return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)

@@ -4,13 +4,10 @@ The heads read final hidden states at two kinds of positions: window tokens (sta
 vectors) and the candidates' special tokens <ST_i> (entity and relation vectors). The tokens of the
 candidate texts (titles, descriptions: two thirds of an AIDA input at K = 50) are never read.
 
-- `encode_needed_rows` (exact, any reader at inference): the last layer computes keys and values
-  for every position but queries, attention output and feed-forward only for the needed rows: the
-  same numbers at those rows.
-- `encode_with_candidate_exit` (a reader trained with `candidate_text_layers = m`): candidate text
-  tokens take part in the first m layers only; the later layers run on the needed rows alone
-  (window, [CLS] and special tokens, compacted), so each <ST_i> carries its candidate's text from
-  there on. This changes the model, so it is used in training and inference alike.
+`encode_needed_rows` (exact, a reader with the paper's joint attention at inference): the last
+layer computes keys and values for every position but queries, attention output and feed-forward
+only for the needed rows: the same numbers at those rows. (A reader trained with
+`candidate_attention = "own-text"` saves more: `own_text` module.)
 
 Only BERT-type encoders (BERT, MiniLM, E5: `model_type` "bert") with SDPA attention are run this
 way; for any other backbone `supports_needed_rows` is false and the reader calls the encoder as usual.
@@ -55,19 +52,6 @@ def encode_needed_rows(
     layers = encoder.encoder.layer
     hidden, keys_mask = _every_token_through(encoder, input_ids, attention_mask, len(layers) - 1)
     return _last_layer_on_rows(layers[-1], hidden, keys_mask, rows)
-
-
-def encode_with_candidate_exit(
-    encoder: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: torch.Tensor,
-    full_layers: int,
-) -> torch.Tensor:
-    """(B, L, H): every real token in the first `full_layers` layers, then only `rows` (differentiable)."""
-    hidden, _ = _every_token_through(encoder, input_ids, attention_mask, full_layers)
-    index, kept = _compaction(rows & attention_mask.bool(), hidden.shape[-1])
-    compact = hidden.gather(1, index)  # (B, M, H)
-    for layer in encoder.encoder.layer[full_layers:]:
-        compact = layer(compact, kept[:, None, None, :])
-    return hidden.scatter(1, index, compact)
 
 
 def _every_token_through(

@@ -23,9 +23,9 @@ from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 
 
 # On a warm start these come from this run's config, the rest of the reader config from the saved
-# reader: the loss weights, the layers the candidate text takes part in (a saved reader can be
-# adapted to a candidate-text exit) and the words its predicted spans are widened to.
-FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_text_layers", "span_words")
+# reader: the loss weights, the candidate attention (a saved reader can be adapted to "own-text")
+# and the words its predicted spans are widened to.
+FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_attention", "span_words")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _initial_model(
         model, tokenizer = load_reader(train_config.init_from)
         for name in FROM_RUN_CONFIG:
             setattr(model.config, name, getattr(reader_config, name))
-        model.check_candidate_exit()
+        model.check_candidate_attention()
         return model.train(), tokenizer  # loaded for inference (eval mode): dropout back on
     tokenizer = AutoTokenizer.from_pretrained(train_config.backbone_path, local_files_only=True)
     config = copy.deepcopy(reader_config)

@@ -11,7 +11,6 @@ from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.needed_rows import (
     encode_needed_rows,
-    encode_with_candidate_exit,
     needed_rows,
     supports_needed_rows,
 )
@@ -83,47 +82,3 @@ def test_training_reads_every_row(make_reader, paris, passages):
 )
 def test_other_encoders_are_not_driven_row_by_row(encoder_config):
     assert not supports_needed_rows(AutoModel.from_config(encoder_config))
-
-
-def test_candidate_text_leaves_after_its_layers_and_the_rest_attends_to_needed_rows_only(make_reader, paris, passages):
-    model, batch = _batch(make_reader, "el", paris, passages)
-    t = batch.tensors
-    rows = needed_rows(t["window_mask"], t["entity_positions"])
-    encoder = model.encoder
-    first, second = encoder.encoder.layer
-    with torch.inference_mode():
-        exited = encode_with_candidate_exit(encoder, t["input_ids"], t["attention_mask"], rows, full_layers=1)
-        hidden = first(encoder.embeddings(input_ids=t["input_ids"]), t["attention_mask"][:, None, None, :])
-        by_hand = second(hidden, (rows & t["attention_mask"])[:, None, None, :])  # keys: needed rows only
-        full = encoder(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).last_hidden_state
-    torch.testing.assert_close(exited[rows], by_hand[rows])
-    assert not torch.allclose(exited[rows], full[rows])  # a different model from reading every row
-
-
-def test_a_reader_with_candidate_exit_trains_and_predicts_the_same_in_both_modes(make_reader, paris, passages):
-    model, tokenizer, config = make_reader("cie", candidate_text_layers=1, max_predicted_spans=100)
-    ents, rels = [passages["Paris"], passages["France"]], [passages["P1376"]]
-    batch = collate([build_reader_input(paris, ents, rels, tokenizer, config, with_labels=True)],
-                    tokenizer.pad_token_id, with_labels=True)
-    model.train()
-    out = model(**batch.tensors)
-    out.loss.backward()
-    assert torch.isfinite(out.loss) and model.encoder.encoder.layer[1].output.dense.weight.grad.abs().sum() > 0
-    model.eval()
-    _force(model.start_head, True)
-    with torch.inference_mode():
-        predictions = []
-        for only_needed in (True, False):
-            model.read_needed_rows_only = only_needed
-            predictions.append(model(**_unlabelled(batch)))
-    assert predictions[0].spans.shape[0] > 0
-    torch.testing.assert_close(predictions[0].entity_logits, predictions[1].entity_logits)
-
-
-def test_candidate_exit_is_refused_for_other_encoders_and_negative_layers(make_reader):
-    with pytest.raises(ValueError, match="candidate_text_layers must be >= 0"):
-        make_reader("el", candidate_text_layers=-1)
-    mpnet = AutoConfig.for_model("mpnet", hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                 intermediate_size=64).to_dict()
-    with pytest.raises(ValueError, match="BERT-type encoder"):
-        RelikReaderModel(RelikReaderConfig(encoder=mpnet, candidate_text_layers=1))

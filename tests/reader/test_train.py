@@ -114,7 +114,7 @@ def test_init_from_continues_a_saved_reader_in_training_mode(backbone_dir, passa
 
 
 @pytest.mark.filterwarnings("ignore")
-def test_a_warm_start_adapts_a_saved_reader_to_a_candidate_text_exit(backbone_dir, passages, tmp_path):
+def test_a_warm_start_adapts_a_saved_reader_to_own_text_attention(backbone_dir, passages, tmp_path):
     windows = _windows()
     ranked = {w.id: [passages[i] for i in ["Paris", "France", "Lyon"]] for w in windows}
     examples = build_examples(windows, ranked, passages=passages, k=3, training=True)
@@ -122,7 +122,7 @@ def test_a_warm_start_adapts_a_saved_reader_to_a_candidate_text_exit(backbone_di
                              val_check_interval=1, tune_thresholds=False)
     train_reader(examples, examples, RelikReaderConfig(task="el", max_candidates=3), cold, tmp_path / "first")
     warm = replace(cold, backbone_path="/nonexistent", init_from=str(tmp_path / "first"))
-    exiting = RelikReaderConfig(task="el", max_candidates=3, candidate_text_layers=1)
-    train_reader(examples, examples, exiting, warm, tmp_path / "second")
+    own_text = RelikReaderConfig(task="el", max_candidates=3, candidate_attention="own-text")
+    train_reader(examples, examples, own_text, warm, tmp_path / "second")
     adapted, _ = load_reader(tmp_path / "second")
-    assert adapted.config.candidate_text_layers == 1 and adapted.config.max_candidates == 3
+    assert adapted.config.candidate_attention == "own-text" and adapted.config.max_candidates == 3
