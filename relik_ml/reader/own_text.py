@@ -62,7 +62,7 @@ def encode_own_text_deduplicated(
 ) -> torch.Tensor:
     """(B, L, H) equal to `encode_own_text` at every non-text position; text positions hold zeros."""
     texts = _distinct_texts(input_ids, special_of)
-    text_keys, text_values = _encode_texts_alone(encoder, texts.ids, texts.mask)
+    text_keys, text_values = _encode_texts_alone(encoder, texts)
     rows = attention_mask.bool() & ~_is_text(special_of)
     width = max(int(rows.sum(1).max()), 1)
     order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, M) rows first, in order
@@ -78,21 +78,19 @@ def encode_own_text_deduplicated(
 
 
 class _Texts:
-    """The batch's distinct candidate texts and, per window, where its text tokens are among them."""
+    """The batch's distinct candidate texts, packed shortest first, and where each window's text tokens are."""
 
-    def __init__(self, ids: torch.Tensor, mask: torch.Tensor, flat_index: torch.Tensor, token_mask: torch.Tensor,
+    def __init__(self, ids: torch.Tensor, lengths: torch.Tensor, flat_index: torch.Tensor, token_mask: torch.Tensor,
                  token_special: torch.Tensor) -> None:
-        self.ids, self.mask = ids, mask  # (U, T) distinct texts, padded
-        self.flat_index = flat_index  # (B, N): index into the (U * T) text tokens of each window's text tokens
+        self.ids, self.lengths = ids, lengths  # (U, T) distinct texts (padded), shortest first; (U,) their lengths
+        self.flat_index = flat_index  # (B, N): each window's text tokens in the packed (sum of lengths) tokens
         self.token_mask = token_mask  # (B, N): real text tokens
         self.token_special = token_special  # (B, N): the position of each text token's special token
 
 
 def _distinct_texts(input_ids: torch.Tensor, special_of: torch.Tensor) -> _Texts:
-    batch = input_ids.shape[0]
     text = _is_text(special_of)
-    per_row = text.sum(1)
-    width = max(int(per_row.max()) if batch else 0, 1)
+    width = max(int(text.sum(1).max()) if text.numel() else 0, 1)
     order = torch.argsort((~text).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, N) text tokens first
     token_mask = text.gather(1, order)
     token_special = torch.where(token_mask, special_of.gather(1, order), -1)
@@ -104,29 +102,39 @@ def _distinct_texts(input_ids: torch.Tensor, special_of: torch.Tensor) -> _Texts
     texts = torch.full((len(segments), length), -1, dtype=input_ids.dtype, device=input_ids.device)
     texts[segment_of, offset] = input_ids[owner_b, order[owner_b, owner_n]]
     distinct, text_of_segment = torch.unique(texts, dim=0, return_inverse=True)
+    lengths = (distinct >= 0).sum(1)
+    shortest_first = torch.argsort(lengths, stable=True)
+    rank = torch.empty_like(shortest_first)
+    rank[shortest_first] = torch.arange(len(shortest_first), device=rank.device)
+    starts = torch.cumsum(lengths[shortest_first], 0) - lengths[shortest_first]  # packed start, in sorted order
     flat_index = torch.zeros_like(order)
-    flat_index[owner_b, owner_n] = text_of_segment[segment_of] * length + offset
-    mask = distinct >= 0
-    if not len(distinct):  # no candidate text in the batch: one unread stand-in keeps the shapes valid
-        distinct, mask = torch.zeros_like(texts[:1, :1].T.expand(1, 1)), torch.ones(1, 1, dtype=torch.bool)
-    return _Texts(torch.where(mask, distinct, 0), mask, flat_index, token_mask, token_special)
+    flat_index[owner_b, owner_n] = starts[rank[text_of_segment[segment_of]]] + offset
+    return _Texts(distinct[shortest_first].clamp(min=0), lengths[shortest_first], flat_index, token_mask, token_special)
 
 
-def _encode_texts_alone(
-    encoder: PreTrainedModel, ids: torch.Tensor, mask: torch.Tensor
-) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Per layer, the keys and values (U * T, H) of the texts encoded alone (positions 1 … T)."""
-    positions = torch.arange(1, ids.shape[1] + 1, device=ids.device).expand_as(ids)
-    hidden = encoder.embeddings(input_ids=ids, position_ids=positions)
-    keys_mask = mask[:, None, None, :]
-    keys, values = [], []
-    for layer in encoder.encoder.layer:
-        attention = layer.attention.self
-        flat = hidden.reshape(-1, hidden.shape[-1])
-        keys.append(attention.key(flat))
-        values.append(attention.value(flat))
-        hidden = layer(hidden, keys_mask)
-    return keys, values
+def _encode_texts_alone(encoder: PreTrainedModel, texts: _Texts) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per layer, the keys and values (sum of lengths, H) of the texts encoded alone (positions 1 … length).
+
+    Texts of one length run together, so no padding is computed. Without any text: one zero key/value
+    that no window reads.
+    """
+    layers = encoder.encoder.layer
+    keys: list[list[torch.Tensor]] = [[] for _ in layers]
+    values: list[list[torch.Tensor]] = [[] for _ in layers]
+    for size in torch.unique_consecutive(texts.lengths).tolist():
+        ids = texts.ids[texts.lengths == size, :size]
+        positions = torch.arange(1, size + 1, device=ids.device).expand_as(ids)
+        hidden = encoder.embeddings(input_ids=ids, position_ids=positions)
+        for depth, layer in enumerate(layers):
+            attention = layer.attention.self
+            flat = hidden.reshape(-1, hidden.shape[-1])
+            keys[depth].append(attention.key(flat))
+            values[depth].append(attention.value(flat))
+            hidden = layer(hidden, None)
+    if not texts.lengths.numel():
+        empty = torch.zeros(1, encoder.config.hidden_size, device=texts.ids.device)
+        return [empty] * len(layers), [empty] * len(layers)
+    return [torch.cat(k) for k in keys], [torch.cat(v) for v in values]
 
 
 def _row_mask(order: torch.Tensor, kept: torch.Tensor, row_special_of: torch.Tensor, texts: _Texts) -> torch.Tensor:
