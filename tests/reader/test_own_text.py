@@ -114,3 +114,13 @@ def test_own_text_is_refused_for_other_encoders_and_unknown_names():
                                  intermediate_size=64).to_dict()
     with pytest.raises(ValueError, match="own-text"):
         RelikReaderModel(RelikReaderConfig(encoder=mpnet, candidate_attention="own-text"))
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_a_window_without_candidate_text_is_read(make_reader, paris, bf16):
+    model, tokenizer, config = make_reader("el", candidate_attention="own-text")
+    batch = collate([build_reader_input(paris, [], [], tokenizer, config)], tokenizer.pad_token_id)
+    _force(model.start_head, True)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        out = model(**batch.tensors)
+    assert out.spans.shape[0] > 0 and out.entity_logits.shape == (out.spans.shape[0], 1)  # NME only
