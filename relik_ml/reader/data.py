@@ -131,7 +131,7 @@ def collate(inputs: Sequence[ReaderInput], pad_token_id: int, *, with_labels: bo
         "input_ids": _pad([i.input_ids for i in inputs], pad_token_id),
         "attention_mask": _pad([i.attention_mask for i in inputs], 0).bool(),
         "window_mask": _pad([_window_row(i) for i in inputs], 0).bool(),
-        "special_of": _pad([i.special_of or (-1,) * len(i.input_ids) for i in inputs], -1),
+        "special_of": _pad([i.special_of for i in inputs], -1),
     }
     for name in ("entity", "relation"):
         positions = [getattr(i, f"{name}_positions") for i in inputs]

@@ -65,17 +65,19 @@ def _every_token_through(
     return hidden, keys_mask
 
 
-def _compaction(rows: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gather index (B, M, H) putting each row's selected positions first (in order), and which are real (B, M)."""
+def selected_first(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions (B, M) putting each row's selected positions first (in order), M = the most selected
+    in a row, and which of them are selected (B, M)."""
     width = max(int(rows.sum(1).max()), 1)
-    order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, M)
-    return order[..., None].expand(*order.shape, size), rows.gather(1, order)
+    order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]
+    return order, rows.gather(1, order)
 
 
 def _last_layer_on_rows(layer, hidden: torch.Tensor, keys_mask: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """One post-LN BERT layer whose queries, attention output and feed-forward see only `rows`."""
     batch, _, size = hidden.shape
-    index, _ = _compaction(rows, size)
+    order, _ = selected_first(rows)
+    index = order[..., None].expand(*order.shape, size)
     picked = hidden.gather(1, index)  # (B, M, H)
     attention = layer.attention.self
     heads = attention.num_attention_heads

@@ -23,9 +23,13 @@ tokens, [SEP] and padding (`ReaderInput.special_of`). BERT-type encoders with SD
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
+
+from relik_ml.reader.needed_rows import selected_first
 
 
 def own_text_positions(special_of: torch.Tensor) -> torch.Tensor:
@@ -63,10 +67,7 @@ def encode_own_text_deduplicated(
     """(B, L, H) equal to `encode_own_text` at every non-text position; text positions hold zeros."""
     texts = _distinct_texts(input_ids, special_of)
     text_keys, text_values = _encode_texts_alone(encoder, texts)
-    rows = attention_mask.bool() & ~_is_text(special_of)
-    width = max(int(rows.sum(1).max()), 1)
-    order = torch.argsort((~rows).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, M) rows first, in order
-    kept = rows.gather(1, order)
+    order, kept = selected_first(attention_mask.bool() & ~_is_text(special_of))  # (B, M) non-text rows
     row_special_of = special_of.gather(1, order)
     hidden = encoder.embeddings(input_ids=input_ids.gather(1, order), position_ids=order)
     mask = _row_mask(order, kept, row_special_of, texts)
@@ -77,22 +78,19 @@ def encode_own_text_deduplicated(
     return out.scatter(1, index, torch.where(kept[..., None], hidden, 0.0))
 
 
+@dataclass(frozen=True)
 class _Texts:
     """The batch's distinct candidate texts, packed shortest first, and where each window's text tokens are."""
 
-    def __init__(self, ids: torch.Tensor, lengths: torch.Tensor, flat_index: torch.Tensor, token_mask: torch.Tensor,
-                 token_special: torch.Tensor) -> None:
-        self.ids, self.lengths = ids, lengths  # (U, T) distinct texts (padded), shortest first; (U,) their lengths
-        self.flat_index = flat_index  # (B, N): each window's text tokens in the packed (sum of lengths) tokens
-        self.token_mask = token_mask  # (B, N): real text tokens
-        self.token_special = token_special  # (B, N): the position of each text token's special token
+    ids: torch.Tensor  # (U, T) distinct texts (padded), shortest first
+    lengths: torch.Tensor  # (U,) their lengths
+    flat_index: torch.Tensor  # (B, N): each window's text tokens in the packed (sum of lengths) tokens
+    token_mask: torch.Tensor  # (B, N): real text tokens
+    token_special: torch.Tensor  # (B, N): the position of each text token's special token
 
 
 def _distinct_texts(input_ids: torch.Tensor, special_of: torch.Tensor) -> _Texts:
-    text = _is_text(special_of)
-    width = max(int(text.sum(1).max()) if text.numel() else 0, 1)
-    order = torch.argsort((~text).to(torch.uint8), dim=1, stable=True)[:, :width]  # (B, N) text tokens first
-    token_mask = text.gather(1, order)
+    order, token_mask = selected_first(_is_text(special_of))  # (B, N) text tokens first
     token_special = torch.where(token_mask, special_of.gather(1, order), -1)
     owner_b, owner_n = token_mask.nonzero(as_tuple=True)
     owner_key = owner_b * special_of.shape[1] + token_special[owner_b, owner_n]
