@@ -1,0 +1,131 @@
+"""How much of NYT's held-back dev is memorisation: train-triplet overlap, a lookup baseline, a reader split by it.
+
+    python benchmarks/nyt_memorization.py --data-root data/real-nyt
+    python benchmarks/nyt_memorization.py --data-root data/real-nyt --reader data/real-nyt/re/reader
+
+NYT's triplets are distantly supervised (Freebase facts aligned to sentences), so whether a pair
+of mentions is labelled depends on the KB, not only on the sentence. This script measures, on the
+`re/task_windows` of a `make real-nyt` run (our train part and held-back dev part of NYT dev):
+
+- overlap: the share of held-back triplets whose (subject string, relation, object string) is a
+  triplet of our train part;
+- lookup baseline: every train triplet whose two argument strings both occur (as whole tokens) in
+  a held-back window is predicted there; window-level P/R/F1 by strings;
+- with `--reader`: the reader's window-level strict triplets (offsets, at its tuned thresholds),
+  recall on seen and unseen gold triplets and precision on seen and unseen predictions.
+
+Window-level figures count a triplet once per window that holds it, so they differ slightly from
+the document-level report (`relik-ml evaluate`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from relik_ml.io import write_json
+from relik_ml.pipeline.artifacts import load_passages, load_windows
+from relik_ml.types import Triplet, Window
+
+StringTriplet = tuple[str, str, str]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", type=Path, default=Path("data/real-nyt"), help="data_root of params.real-nyt.yaml")
+    parser.add_argument("--reader", type=Path, default=None, help="a trained RE reader directory (optional)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/nyt_memorization.json"))
+    parser.add_argument("--threads", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def string_triplet(window: Window, triplet: Triplet) -> StringTriplet:
+    subject, obj = triplet.subject, triplet.object
+    return window.text[subject.start:subject.end], triplet.relation, window.text[obj.start:obj.end]
+
+
+def scores(tp: int, predicted: int, gold: int) -> dict[str, float | int]:
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "tp": tp, "predicted": predicted, "gold": gold}
+
+
+def lookup_baseline(train: Iterable[StringTriplet], dev: Sequence[Window]) -> dict[str, Any]:
+    """Predict each train triplet in every dev window holding both argument strings as whole tokens."""
+    known = set(train)
+    tp = predicted = gold_total = 0
+    for window in dev:
+        padded = f" {window.text} "
+        gold = {string_triplet(window, t) for t in window.triplets}
+        guessed = {k for k in known if f" {k[0]} " in padded and f" {k[2]} " in padded}
+        tp += len(gold & guessed)
+        predicted += len(guessed)
+        gold_total += len(gold)
+    return scores(tp, predicted, gold_total)
+
+
+def reader_breakdown(reader_dir: Path, data_root: Path, dev: Sequence[Window], seen: set[StringTriplet]) -> dict[str, Any]:
+    """The reader's window-level strict triplets, split by whether their strings are train triplets."""
+    from relik_ml.evaluation.relation_metrics import triplet_keys
+    from relik_ml.inference.reading import read_windows
+    from relik_ml.pipeline.reading import reader_examples
+    from relik_ml.reader.artifact import load_reader
+
+    model, tokenizer = load_reader(reader_dir)
+    relations = {p.id: p for p in load_passages(data_root / "re" / "relation_passages")}
+    examples = reader_examples(dev, "dev", model.config, candidates_dir=None, kb={},
+                               relation_candidates_dir=data_root / "re" / "relation_candidates", relations=relations)
+    started = time.perf_counter()
+    predictions = read_windows(model, tokenizer, examples, max_tokens=16 * model.config.max_input_tokens)
+    seconds = time.perf_counter() - started
+    text = {w.id: w.text for w in dev}
+
+    def strings(key: tuple) -> StringTriplet:
+        window_id, s_start, s_end, relation, o_start, o_end = key
+        return text[window_id][s_start:s_end], relation, text[window_id][o_start:o_end]
+
+    gold = {key for w in dev for key in triplet_keys(w.id, w.triplets)}
+    kept = {key for p in predictions for key in triplet_keys(p.id, [t for t, _ in p.triplets])}
+    parts: dict[str, Any] = {"all": scores(len(gold & kept), len(kept), len(gold))}
+    for name, wanted in (("seen", True), ("unseen", False)):
+        gold_part = {k for k in gold if (strings(k) in seen) == wanted}
+        kept_part = {k for k in kept if (strings(k) in seen) == wanted}
+        parts[name] = {"recall": round(len(gold_part & kept) / max(1, len(gold_part)), 4), "gold": len(gold_part),
+                       "precision": round(len(kept_part & gold) / max(1, len(kept_part)), 4), "predicted": len(kept_part)}
+    thresholds = {k: getattr(model.config, k) for k in ("start_threshold", "end_threshold", "relation_threshold")}
+    return {"reader": str(reader_dir), "thresholds": thresholds, "read_seconds": round(seconds, 1), **parts}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    train = load_windows([args.data_root / "re" / "task_windows" / "train"])
+    dev = load_windows([args.data_root / "re" / "task_windows" / "dev"])
+    seen = {string_triplet(w, t) for w in train for t in w.triplets}
+    dev_triplets = [string_triplet(w, t) for w in dev for t in w.triplets]
+    results: dict[str, Any] = {
+        "machine": {"platform": platform.platform(), "threads": args.threads},
+        "data_root": str(args.data_root),
+        "train_windows": len(train), "dev_windows": len(dev),
+        "dev_triplets": len(dev_triplets),
+        "dev_triplets_seen_in_train": round(sum(t in seen for t in dev_triplets) / max(1, len(dev_triplets)), 4),
+        "lookup_baseline": lookup_baseline(seen, dev),
+    }
+    if args.reader is not None:
+        results["reader"] = reader_breakdown(args.reader, args.data_root, dev, seen)
+    write_json(args.out, results)
+    print(args.out.read_text())
+    return results
+
+
+if __name__ == "__main__":
+    main()
