@@ -219,8 +219,13 @@ class RelikReaderModel(PreTrainedModel):
         span_entities: torch.Tensor | None = None,
         triplets: torch.Tensor | None = None,
         special_of: torch.Tensor | None = None,
+        relation_threshold: float | None = None,
     ) -> RelikReaderOutput:
-        """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses."""
+        """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses.
+
+        `relation_threshold` overrides `config.relation_threshold` for the triplets kept in the output
+        (validation keeps every triplet above a floor to score a whole threshold grid).
+        """
         specials = (entity_positions, relation_positions)
         hidden = self.dropout(
             self._encode(input_ids, attention_mask, window_mask, specials, special_of, predicting=spans is None))
@@ -240,7 +245,8 @@ class RelikReaderModel(PreTrainedModel):
                 weighted = torch.einsum("se,seh->sh", entity_logits.softmax(-1), entity_hidden[spans[:, 0]])  # (S, H)
                 mentions = torch.cat([mentions, weighted], dim=-1)  # (S, 3H)
         if self.config.has_relations:
-            triplet_out = self._extract(hidden, mentions, spans, relation_positions, relation_mask, triplets)
+            threshold = self.config.relation_threshold if relation_threshold is None else relation_threshold
+            triplet_out = self._extract(hidden, mentions, spans, relation_positions, relation_mask, triplets, threshold)
             if triplets is not None:
                 losses["relation_loss"] = triplet_out.loss_sum / max(triplet_out.rows, 1)
         return RelikReaderOutput(
@@ -325,8 +331,10 @@ class RelikReaderModel(PreTrainedModel):
         logits = logits.masked_fill(~entity_mask[spans[:, 0]], torch.finfo(logits.dtype).min)
         return logits, entity_hidden
 
-    def _extract(self, hidden, mentions, spans, relation_positions, relation_mask, triplets) -> RelationScores:
-        """RE over each row's spans x spans x relation candidates; span rows are global in the output."""
+    def _extract(
+        self, hidden, mentions, spans, relation_positions, relation_mask, triplets, threshold: float,
+    ) -> RelationScores:
+        """RE over each row's spans x spans x relation candidates (kept: p_rel > threshold); span rows are global."""
         relation_hidden = _gather(hidden, relation_positions)  # (B, R, H)
         loss_sum, rows, found, scores = hidden.new_zeros(()), 0, [], []
         for b in range(hidden.shape[0]):
@@ -340,7 +348,7 @@ class RelikReaderModel(PreTrainedModel):
                 gold = gold - torch.tensor([offset, offset, 0], device=gold.device)
             out = self.relation_head(
                 mentions[members], relation_hidden[b][relation_mask[b]], gold,
-                self.config.relation_chunk_size, self.config.relation_threshold, self.config.relation_positive_weight,
+                self.config.relation_chunk_size, threshold, self.config.relation_positive_weight,
             )
             loss_sum, rows = loss_sum + out.loss_sum, rows + out.rows
             found.append(out.triplets + torch.tensor([offset, offset, 0], device=hidden.device))

@@ -8,7 +8,7 @@ import torch
 
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel
-from relik_ml.reader.scoring import LABELS, ReaderCounts
+from relik_ml.reader.scoring import LABELS, RELATION_FLOOR, ReaderCounts
 
 LOSSES = ("loss", "start_loss", "end_loss", "entity_loss", "relation_loss")
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")
@@ -36,7 +36,7 @@ class RelikReaderModule(pl.LightningModule):
         self.total_steps = total_steps
         self.layer_lr_decay = layer_lr_decay
         self.head_learning_rate = learning_rate if head_learning_rate is None else head_learning_rate
-        self._counts = ReaderCounts()
+        self._counts = ReaderCounts(model.config.relation_threshold)
 
     def training_step(self, batch: ReaderBatch, batch_idx: int) -> torch.Tensor:
         out = self.model(**batch.tensors)
@@ -45,14 +45,15 @@ class RelikReaderModule(pl.LightningModule):
 
     def validation_step(self, batch: ReaderBatch, batch_idx: int) -> None:
         gold = self.model(**batch.tensors)
-        predicted = self.model(**{k: v for k, v in batch.tensors.items() if k not in LABELS})
+        unlabelled = {k: v for k, v in batch.tensors.items() if k not in LABELS}
+        predicted = self.model(**unlabelled, relation_threshold=RELATION_FLOOR)
         self._counts.add(predicted, gold, batch)
         self._log_losses("val", gold, len(batch.inputs), on_step=False)
 
     def on_validation_epoch_end(self) -> None:
         for name, value in self._counts.scores().items():
             self.log(f"val/{name}", value)
-        self._counts = ReaderCounts()
+        self._counts = ReaderCounts(self.model.config.relation_threshold)
 
     def _log_losses(self, stage: str, out, batch_size: int, *, on_step: bool) -> None:
         for name in LOSSES:

@@ -1,5 +1,6 @@
-"""Reader dev scores: span F1 (predicted spans), EL accuracy (gold spans), triplet F1; and the
-dev-only tuning of the start / end thresholds (one pass at a low floor, then a grid over the pair)."""
+"""Reader dev scores: span F1 (predicted spans), EL accuracy (gold spans), triplet F1 at the reader's
+relation threshold and at the best one of a grid; and the dev-only tuning of the start / end thresholds
+(one pass at a low floor, then a grid over the pair)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,25 +9,33 @@ from dataclasses import dataclass
 
 import torch
 
+from relik_ml.evaluation.relation_metrics import tune_threshold
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel, RelikReaderOutput
 
 LABELS = ("spans", "span_entities", "triplets")
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 … 0.90, for both heads
+RELATION_FLOOR = 0.01  # the predicted pass keeps triplets above this p_rel, so any grid threshold can be scored
 
 
 @dataclass
 class ReaderCounts:
-    """Running counts; `scores()` turns them into span_f1, el_accuracy and triplet_f1."""
+    """Running counts; `scores()` turns them into span_f1, el_accuracy, triplet_f1 and triplet_f1_tuned.
 
+    Predicted triplets must come from a pass with `relation_threshold=RELATION_FLOOR`: `triplet_f1`
+    keeps those above `relation_threshold` (the reader's), `triplet_f1_tuned` is the best F1 over
+    the relation-threshold grid that the RE stage tunes after training (threshold-free selection).
+    """
+
+    relation_threshold: float = 0.5
     span_tp: int = 0
     span_pred: int = 0
     span_gold: int = 0
     el_correct: int = 0
     el_total: int = 0
-    triplet_tp: int = 0
-    triplet_pred: int = 0
-    triplet_gold: int = 0
+    batches: int = 0
+    scored_triplets: list[tuple[tuple[int, ...], float]] = dataclasses.field(default_factory=list)
+    gold_triplets: list[tuple[int, ...]] = dataclasses.field(default_factory=list)
 
     def add(self, predicted: RelikReaderOutput, gold: RelikReaderOutput, batch: ReaderBatch) -> None:
         """Count one batch: `predicted` ran without labels, `gold` with gold spans."""
@@ -38,28 +47,32 @@ class ReaderCounts:
             self.el_correct += int((gold.entity_logits.argmax(-1) == batch.tensors["span_entities"]).sum())
             self.el_total += int(gold.entity_logits.shape[0])
         if predicted.triplets is not None:
-            pred_t = _triplets(predicted.spans, predicted.triplets)
-            gold_t = _triplets(batch.tensors["spans"], batch.tensors["triplets"])
-            self.triplet_tp += len(pred_t & gold_t)
-            self.triplet_pred += len(pred_t)
-            self.triplet_gold += len(gold_t)
+            keys = _triplets(predicted.spans, predicted.triplets)
+            self.scored_triplets += [((self.batches, *k), float(p)) for k, p in zip(keys, predicted.triplet_scores)]
+            self.gold_triplets += [(self.batches, *k) for k in _triplets(batch.tensors["spans"], batch.tensors["triplets"])]
+        self.batches += 1
 
     def scores(self) -> dict[str, float]:
-        return {
+        kept = {k for k, p in self.scored_triplets if p > self.relation_threshold}
+        gold = set(self.gold_triplets)
+        scores = {
             "span_f1": _f1(self.span_tp, self.span_pred, self.span_gold),
             "el_accuracy": self.el_correct / max(self.el_total, 1),
-            "triplet_f1": _f1(self.triplet_tp, self.triplet_pred, self.triplet_gold),
+            "triplet_f1": _f1(len(kept & gold), len(kept), len(gold)),
         }
+        if gold or self.scored_triplets:
+            scores["triplet_f1_tuned"] = tune_threshold(gold, self.scored_triplets).f1
+        return scores
 
 
 def _rows(spans: torch.Tensor) -> set[tuple[int, ...]]:
     return {tuple(r) for r in spans.tolist()}
 
 
-def _triplets(spans: torch.Tensor, triplets: torch.Tensor) -> set[tuple[int, ...]]:
-    """(batch, subject start, subject end, object start, object end, relation slot) tuples."""
+def _triplets(spans: torch.Tensor, triplets: torch.Tensor) -> list[tuple[int, ...]]:
+    """(row, subject start, subject end, object start, object end, relation slot) tuples, in triplet order."""
     rows = spans.tolist()
-    return {(*rows[i], *rows[j][1:], k) for i, j, k in triplets.tolist()}
+    return [(*rows[i], *rows[j][1:], k) for i, j, k in triplets.tolist()]
 
 
 def _f1(tp: int, predicted: int, gold: int) -> float:
@@ -71,11 +84,11 @@ def score_reader(model: RelikReaderModel, batches: Iterable[ReaderBatch]) -> dic
     """Evaluate on labelled batches (eval mode, the model's device)."""
     was_training = model.training
     model.eval()
-    counts = ReaderCounts()
+    counts = ReaderCounts(model.config.relation_threshold)
     for batch in batches:
         batch = batch.to(model.device)
         unlabelled = {k: v for k, v in batch.tensors.items() if k not in LABELS}
-        counts.add(model(**unlabelled), model(**batch.tensors), batch)
+        counts.add(model(**unlabelled, relation_threshold=RELATION_FLOOR), model(**batch.tensors), batch)
     model.train(was_training)
     return counts.scores()
 

@@ -1,12 +1,14 @@
-"""Dev-only tuning of the start / end thresholds: consistent with inference, config left as found."""
+"""Dev scores and the dev-only tuning of the start / end thresholds (consistent with inference, config left
+as found); triplet F1 at the reader's relation threshold and tuned over the grid."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from relik_ml.reader.data import collate
+from relik_ml.reader.data import ReaderBatch, collate
 from relik_ml.reader.inputs import build_reader_input
-from relik_ml.reader.scoring import score_reader, tune_span_thresholds
+from relik_ml.reader.modeling import RelikReaderOutput
+from relik_ml.reader.scoring import ReaderCounts, score_reader, tune_span_thresholds
 from relik_ml.types import Span, Window
 
 TEXTS = [
@@ -55,3 +57,36 @@ def test_thresholds_below_the_default_are_found_when_probabilities_are_low(make_
     assert choice.start_threshold < 0.27 and choice.end_threshold < 0.27
     with pytest.raises(ValueError, match="empty"):
         tune_span_thresholds(model, batches, grid=())
+
+
+def _triplet_batch(spans: list[list[int]], triplets: list[list[int]]) -> ReaderBatch:
+    return ReaderBatch({"spans": torch.tensor(spans), "triplets": torch.tensor(triplets).reshape(-1, 3)})
+
+
+def test_triplet_f1_at_the_reader_threshold_and_tuned_over_the_grid():
+    spans = [[0, 1, 2], [0, 4, 4], [1, 2, 3], [1, 6, 7]]
+    counts = ReaderCounts(relation_threshold=0.5)
+    # gold: (span 0, span 1, relation 0) in row 0 and (span 2, span 3, relation 1) in row 1
+    gold_batch = _triplet_batch(spans, [[0, 1, 0], [2, 3, 1]])
+    predicted = RelikReaderOutput(
+        spans=torch.tensor(spans), triplets=torch.tensor([[0, 1, 0], [2, 3, 1], [1, 0, 2]]),
+        triplet_scores=torch.tensor([0.3, 0.45, 0.2]),
+    )
+    counts.add(predicted, RelikReaderOutput(), gold_batch)
+    # a second batch: the same offsets in batch 1 are other triplets (keys carry the batch number)
+    counts.add(RelikReaderOutput(spans=torch.tensor(spans), triplets=torch.tensor([[0, 1, 0]]),
+                                 triplet_scores=torch.tensor([0.9])), RelikReaderOutput(), _triplet_batch(spans, []))
+    scores = counts.scores()
+    assert scores["triplet_f1"] == 0.0  # kept at 0.5: one false positive (batch 1), two gold missed
+    # at 0.25 (grid): both gold kept, the 0.9 false positive too, the 0.2 one dropped: P 2/3, R 1
+    assert scores["triplet_f1_tuned"] == pytest.approx(0.8)
+
+
+def test_score_reader_reports_a_tuned_triplet_f1_for_relation_readers(make_reader, passages, paris):
+    model, tokenizer, config = make_reader("re")
+    relations = [passages[i] for i in ("P1376", "P17", "P131")]
+    batch = collate([build_reader_input(paris, [], relations, tokenizer, config, with_labels=True)],
+                    tokenizer.pad_token_id, with_labels=True)
+    scores = score_reader(model, [batch])
+    assert 0.0 <= scores["triplet_f1"] <= scores["triplet_f1_tuned"] <= 1.0
+    assert "triplet_f1_tuned" not in score_reader(*_batches(make_reader, passages))
