@@ -41,7 +41,7 @@ class ReaderTrainConfig:
     warmup_steps: int = 5_000  # linear warmup, then linear decay to 0 at max_steps
     token_batch_size: int = 2048  # padded tokens per batch (length-sorted buckets)
     val_check_interval: int = 1_000  # training batches between dev evaluations (across epochs)
-    monitor: str = "val/span_f1"  # dev metric that selects the saved weights (higher is better)
+    monitor: str = "val/span_f1"  # dev metric that selects the saved weights (higher is better; RE / cIE: val/triplet_f1_tuned)
     gradient_clip_val: float = 1.0  # gradient norm clipping
     precision: str = "32-true"  # Lightning precision ("bf16-mixed" on a GPU)
     accelerator: str = "auto"  # Lightning accelerator
