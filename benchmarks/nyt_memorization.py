@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from relik_ml.evaluation.metrics import Counts, match
 from relik_ml.io import write_json
 from relik_ml.pipeline.artifacts import load_passages, load_windows
 from relik_ml.types import Triplet, Window
@@ -50,26 +51,18 @@ def string_triplet(window: Window, triplet: Triplet) -> StringTriplet:
     return window.text[subject.start:subject.end], triplet.relation, window.text[obj.start:obj.end]
 
 
-def scores(tp: int, predicted: int, gold: int) -> dict[str, float | int]:
-    precision = tp / predicted if predicted else 0.0
-    recall = tp / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "tp": tp, "predicted": predicted, "gold": gold}
+def scores(counts: Counts) -> dict[str, float | int]:
+    return {"precision": round(counts.precision, 4), "recall": round(counts.recall, 4), "f1": round(counts.f1, 4),
+            "tp": counts.tp, "predicted": counts.tp + counts.fp, "gold": counts.tp + counts.fn}
 
 
 def lookup_baseline(train: Iterable[StringTriplet], dev: Sequence[Window]) -> dict[str, Any]:
     """Predict each train triplet in every dev window holding both argument strings as whole tokens."""
     known = set(train)
-    tp = predicted = gold_total = 0
-    for window in dev:
-        padded = f" {window.text} "
-        gold = {string_triplet(window, t) for t in window.triplets}
-        guessed = {k for k in known if f" {k[0]} " in padded and f" {k[2]} " in padded}
-        tp += len(gold & guessed)
-        predicted += len(guessed)
-        gold_total += len(gold)
-    return scores(tp, predicted, gold_total)
+    gold = [(w.id, string_triplet(w, t)) for w in dev for t in w.triplets]
+    padded = {w.id: f" {w.text} " for w in dev}
+    guessed = [(w.id, k) for w in dev for k in known if f" {k[0]} " in padded[w.id] and f" {k[2]} " in padded[w.id]]
+    return scores(match(gold, guessed))
 
 
 def reader_breakdown(reader_dir: Path, data_root: Path, dev: Sequence[Window], seen: set[StringTriplet]) -> dict[str, Any]:
@@ -94,12 +87,13 @@ def reader_breakdown(reader_dir: Path, data_root: Path, dev: Sequence[Window], s
 
     gold = {key for w in dev for key in triplet_keys(w.id, w.triplets)}
     kept = {key for p in predictions for key in triplet_keys(p.id, [t for t, _ in p.triplets])}
-    parts: dict[str, Any] = {"all": scores(len(gold & kept), len(kept), len(gold))}
+    is_seen = {key: strings(key) in seen for key in gold | kept}
+    parts: dict[str, Any] = {"all": scores(match(gold, kept))}
     for name, wanted in (("seen", True), ("unseen", False)):
-        gold_part = {k for k in gold if (strings(k) in seen) == wanted}
-        kept_part = {k for k in kept if (strings(k) in seen) == wanted}
-        parts[name] = {"recall": round(len(gold_part & kept) / max(1, len(gold_part)), 4), "gold": len(gold_part),
-                       "precision": round(len(kept_part & gold) / max(1, len(kept_part)), 4), "predicted": len(kept_part)}
+        gold_part = {k for k in gold if is_seen[k] == wanted}
+        kept_part = {k for k in kept if is_seen[k] == wanted}
+        parts[name] = {"recall": round(match(gold_part, kept).recall, 4), "gold": len(gold_part),
+                       "precision": round(match(gold, kept_part).precision, 4), "predicted": len(kept_part)}
     thresholds = {k: getattr(model.config, k) for k in ("start_threshold", "end_threshold", "relation_threshold")}
     return {"reader": str(reader_dir), "thresholds": thresholds, "read_seconds": round(seconds, 1), **parts}
 

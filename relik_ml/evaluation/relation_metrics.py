@@ -18,6 +18,7 @@ from relik_ml.evaluation.metrics import Counts, aligned_pairs, triplet_key, cie,
 from relik_ml.types import NME, Document, Prediction, Triplet
 
 DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
+RELATION_FLOOR = 0.01  # p_rel floor of a dev pass scored over the grid (below its lowest threshold)
 
 
 def triplet_entity_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:

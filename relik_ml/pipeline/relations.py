@@ -15,7 +15,6 @@ from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_w
 from relik_ml.pipeline.summary import DOCUMENTS_FILE, PASSAGES_FILE, WINDOWS_FILE, Summary, preview
 from relik_ml.types import Passage
 
-THRESHOLD_FLOOR = 0.01  # p_rel floor of the dev pass that tunes the relation threshold
 _MANIFEST_KEYS = ("artifact", "created", "config", "inputs", "counts")  # written by write_manifest itself
 
 
@@ -122,11 +121,11 @@ def tune_reader_threshold(
 ) -> dict[str, float]:
     """Pick the relation threshold maximising strict triplet F1 on the dev windows; rewrite the reader.
 
-    The dev pass keeps every triplet with p_rel > THRESHOLD_FLOOR; keys are window-level strict
+    The dev pass keeps every triplet with p_rel > RELATION_FLOOR; keys are window-level strict
     triplets (window, subject offsets, relation, object offsets). When no threshold finds a dev
     triplet (F1 0 everywhere) the reader keeps its threshold.
     """
-    from relik_ml.evaluation.relation_metrics import scored_triplet_keys, triplet_keys, tune_threshold
+    from relik_ml.evaluation.relation_metrics import RELATION_FLOOR, scored_triplet_keys, triplet_keys, tune_threshold
     from relik_ml.inference.reading import read_windows
     from relik_ml.pipeline.reading import reader_examples
     from relik_ml.reader.artifact import load_reader, save_reader
@@ -138,7 +137,7 @@ def tune_reader_threshold(
     examples = reader_examples(windows, dev_split, model.config, candidates_dir=candidates_dir, kb=kb,
                                relation_candidates_dir=relation_candidates_dir, relations=relations)
     tuned_from = model.config.relation_threshold
-    model.config.relation_threshold = THRESHOLD_FLOOR
+    model.config.relation_threshold = RELATION_FLOOR
     predictions = read_windows(model, tokenizer, examples, max_tokens=batch_windows * model.config.max_input_tokens)
     gold = [key for w in windows for key in triplet_keys(w.id, w.triplets)]
     choice = tune_threshold(gold, [pair for p in predictions for pair in scored_triplet_keys(p)])

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import torch
 
-from relik_ml.evaluation.relation_metrics import tune_threshold
+from relik_ml.evaluation.relation_metrics import RELATION_FLOOR, tune_threshold
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel, RelikReaderOutput
 
 LABELS = ("spans", "span_entities", "triplets")
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 … 0.90, for both heads
-RELATION_FLOOR = 0.01  # the predicted pass keeps triplets above this p_rel, so any grid threshold can be scored
 
 
 @dataclass
