@@ -11,8 +11,13 @@ of mentions is labelled depends on the KB, not only on the sentence. This script
   triplet of our train part;
 - lookup baseline: every train triplet whose two argument strings both occur (as whole tokens) in
   a held-back window is predicted there; window-level P/R/F1 by strings;
+- by train size: the overlap and the lookup baseline again with 1/8, 1/4, 1/2 and all of our train
+  documents (nested subsets, chosen by a hash of the document id), i.e. how memorisable the
+  held-back part becomes as train data grows;
 - with `--reader`: the reader's window-level strict triplets (offsets, at its tuned thresholds),
-  recall on seen and unseen gold triplets and precision on seen and unseen predictions.
+  recall on seen and unseen gold triplets and precision on seen and unseen predictions, and for
+  each train size above the F1 this reader's seen / unseen rates would give at that overlap (a
+  projection, not a measurement: it holds those four rates fixed).
 
 Window-level figures count a triplet once per window that holds it, so they differ slightly from
 the document-level report (`relik-ml evaluate`).
@@ -20,6 +25,7 @@ the document-level report (`relik-ml evaluate`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import time
@@ -35,6 +41,7 @@ from relik_ml.pipeline.artifacts import load_passages, load_windows
 from relik_ml.types import Triplet, Window
 
 StringTriplet = tuple[str, str, str]
+TRAIN_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,6 +70,37 @@ def lookup_baseline(train: Iterable[StringTriplet], dev: Sequence[Window]) -> di
     padded = {w.id: f" {w.text} " for w in dev}
     guessed = [(w.id, k) for w in dev for k in known if f" {k[0]} " in padded[w.id] and f" {k[2]} " in padded[w.id]]
     return scores(match(gold, guessed))
+
+
+def nested_train_subsets(train: Sequence[Window], fractions: Sequence[float]) -> dict[float, list[Window]]:
+    """The windows of the first `fraction` of train documents in an order fixed by a hash of their ids."""
+    documents = sorted({w.doc_id for w in train}, key=lambda d: hashlib.sha1(d.encode("utf-8")).hexdigest())
+    subsets = {}
+    for fraction in fractions:
+        kept = set(documents[:round(fraction * len(documents))])
+        subsets[fraction] = [w for w in train if w.doc_id in kept]
+    return subsets
+
+
+def overlap_by_train_size(train: Sequence[Window], dev: Sequence[Window]) -> list[dict[str, Any]]:
+    """Held-back overlap and lookup baseline with growing nested parts of our train documents."""
+    dev_triplets = [string_triplet(w, t) for w in dev for t in w.triplets]
+    rows = []
+    for fraction, windows in nested_train_subsets(train, TRAIN_FRACTIONS).items():
+        seen = {string_triplet(w, t) for w in windows for t in w.triplets}
+        rows.append({"train_fraction": fraction, "train_documents": len({w.doc_id for w in windows}),
+                     "dev_triplets_seen_in_train": round(sum(t in seen for t in dev_triplets) / max(1, len(dev_triplets)), 4),
+                     "lookup_f1": lookup_baseline(seen, dev)["f1"]})
+    return rows
+
+
+def projected_f1(seen_share: float, seen: dict[str, Any], unseen: dict[str, Any]) -> float:
+    """F1 of a reader with fixed seen / unseen recall and precision when `seen_share` of gold is seen."""
+    found = seen_share * seen["recall"] + (1 - seen_share) * unseen["recall"]
+    predicted = (seen_share * seen["recall"] / seen["precision"] if seen["precision"] else 0.0) + (
+        (1 - seen_share) * unseen["recall"] / unseen["precision"] if unseen["precision"] else 0.0)
+    precision = found / predicted if predicted else 0.0
+    return round(2 * precision * found / (precision + found), 4) if precision + found else 0.0
 
 
 def reader_breakdown(reader_dir: Path, data_root: Path, dev: Sequence[Window], seen: set[StringTriplet]) -> dict[str, Any]:
@@ -113,9 +151,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "dev_triplets": len(dev_triplets),
         "dev_triplets_seen_in_train": round(sum(t in seen for t in dev_triplets) / max(1, len(dev_triplets)), 4),
         "lookup_baseline": lookup_baseline(seen, dev),
+        "by_train_size": overlap_by_train_size(train, dev),
     }
     if args.reader is not None:
-        results["reader"] = reader_breakdown(args.reader, args.data_root, dev, seen)
+        reader = reader_breakdown(args.reader, args.data_root, dev, seen)
+        results["reader"] = reader
+        for row in results["by_train_size"]:
+            row["projected_reader_f1"] = projected_f1(row["dev_triplets_seen_in_train"], reader["seen"], reader["unseen"])
     write_json(args.out, results)
     print(args.out.read_text())
     return results

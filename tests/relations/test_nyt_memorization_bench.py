@@ -51,3 +51,27 @@ def test_overlap_and_lookup_baseline(tmp_path: Path) -> None:
     assert results["dev_triplets"] == 2 and results["dev_triplets_seen_in_train"] == 0.5
     assert results["lookup_baseline"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "tp": 1, "predicted": 2, "gold": 2}
     assert "reader" not in results
+    rows = results["by_train_size"]
+    assert [r["train_fraction"] for r in rows] == list(nyt_memorization.TRAIN_FRACTIONS)
+    assert [r["train_documents"] for r in rows] == [0, 0, 1, 2]
+    assert rows[-1]["dev_triplets_seen_in_train"] == 0.5 and rows[-1]["lookup_f1"] == 0.5
+    assert rows[0]["dev_triplets_seen_in_train"] == 0.0 and rows[0]["lookup_f1"] == 0.0
+
+
+def test_train_subsets_are_nested_and_whole_documents() -> None:
+    train = [_window(f"doc{i}", f"Window {i} .") for i in range(40)]
+    train += [Window(f"doc{i}#1", f"doc{i}", f"Second {i} .", 0, 9) for i in range(40)]
+    subsets = nyt_memorization.nested_train_subsets(train, nyt_memorization.TRAIN_FRACTIONS)
+    documents = [{w.doc_id for w in subsets[f]} for f in nyt_memorization.TRAIN_FRACTIONS]
+    assert [len(d) for d in documents] == [5, 10, 20, 40]
+    assert all(small < large for small, large in zip(documents, documents[1:]))
+    assert all(len(subsets[f]) == 2 * len(d) for f, d in zip(nyt_memorization.TRAIN_FRACTIONS, documents))
+
+
+def test_projection_reproduces_the_measured_f1_at_the_measured_overlap() -> None:
+    # the 76.5 reader's window-level rates (benchmarks/results/nyt_memorization.json): all-F1 0.7607 at overlap 0.6625
+    seen = {"recall": 0.8699, "precision": 0.9649}
+    unseen = {"recall": 0.4592, "precision": 0.4761}
+    assert abs(nyt_memorization.projected_f1(0.6625, seen, unseen) - 0.7607) < 0.002
+    assert nyt_memorization.projected_f1(1.0, seen, unseen) == round(2 * 0.8699 * 0.9649 / (0.8699 + 0.9649), 4)
+    assert nyt_memorization.projected_f1(0.0, {"recall": 0.0, "precision": 0.0}, {"recall": 0.0, "precision": 0.0}) == 0.0
