@@ -6,9 +6,9 @@ import re
 import pytorch_lightning as pl
 import torch
 
+from relik_ml.evaluation.relation_metrics import RELATION_FLOOR
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel
-from relik_ml.evaluation.relation_metrics import RELATION_FLOOR
 from relik_ml.reader.scoring import LABELS, ReaderCounts
 
 LOSSES = ("loss", "start_loss", "end_loss", "entity_loss", "relation_loss")
