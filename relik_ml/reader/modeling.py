@@ -31,13 +31,13 @@ from transformers.activations import get_activation
 from transformers.utils import ModelOutput
 
 from relik_ml.reader.configuration import RelikReaderConfig
-from relik_ml.reader.decoding import pick_spans, pick_starts
 from relik_ml.reader.needed_rows import (
     encode_needed_rows,
     needed_rows,
     supports_needed_rows,
 )
 from relik_ml.reader.own_text import encode_own_text, encode_own_text_deduplicated
+from relik_ml.reader.span_picking import pick_spans, pick_starts
 
 
 @dataclass
