@@ -35,8 +35,8 @@ from typing import Any
 
 import torch
 
-from relik_ml.evaluation.metrics import Counts, match
 from relik_ml.io import write_json
+from relik_ml.metrics.micro import Counts, match
 from relik_ml.pipeline.artifacts import load_passages, load_windows
 from relik_ml.types import Triplet, Window
 
@@ -105,8 +105,8 @@ def projected_f1(seen_share: float, seen: dict[str, Any], unseen: dict[str, Any]
 
 def reader_breakdown(reader_dir: Path, data_root: Path, dev: Sequence[Window], seen: set[StringTriplet]) -> dict[str, Any]:
     """The reader's window-level strict triplets, split by whether their strings are train triplets."""
-    from relik_ml.evaluation.relation_metrics import triplet_keys
     from relik_ml.inference.reading import read_windows
+    from relik_ml.metrics.relations import triplet_keys
     from relik_ml.pipeline.reading import reader_examples
     from relik_ml.reader.artifact import load_reader
 

@@ -1,8 +1,4 @@
-"""Evaluation: pure metrics (`metrics`), model / retriever runs on gold documents (`evaluate`),
-report directories (`report`). Only the pure metrics are re-exported, so importing them stays light.
+"""Evaluation: model / retriever runs on gold documents (`evaluate`, `retrieval_report`), report
+directories (`report`) and the promotion decision (`promotion`). The pure metrics they compute live
+one layer down, in `relik_ml.metrics`, where the reader's dev scoring uses them too.
 """
-from __future__ import annotations
-
-from relik_ml.evaluation.metrics import Counts, cie, ed_accuracy, inkb_el, match, mention_detection, re_strict
-
-__all__ = ["Counts", "cie", "ed_accuracy", "inkb_el", "match", "mention_detection", "re_strict"]

@@ -7,8 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from relik_ml.evaluation import metrics, relation_metrics
+from relik_ml import metrics
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
+from relik_ml.metrics import relations as relation_metrics
 from relik_ml.retriever.evaluate import DEFAULT_KS, recall_with_kb
 from relik_ml.types import NME, Document, Passage, Prediction
 from relik_ml.windows import WindowConfig, windows_for_documents

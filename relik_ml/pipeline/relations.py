@@ -125,8 +125,9 @@ def tune_reader_threshold(
     triplets (window, subject offsets, relation, object offsets). When no threshold finds a dev
     triplet (F1 0 everywhere) the reader keeps its threshold.
     """
-    from relik_ml.evaluation.relation_metrics import RELATION_FLOOR, scored_triplet_keys, triplet_keys, tune_threshold
     from relik_ml.inference.reading import read_windows
+    from relik_ml.metrics.relations import scored_triplet_keys, triplet_keys
+    from relik_ml.metrics.thresholds import RELATION_FLOOR, tune_threshold
     from relik_ml.pipeline.reading import reader_examples
     from relik_ml.reader.artifact import load_reader, save_reader
 

@@ -6,7 +6,7 @@ import re
 import pytorch_lightning as pl
 import torch
 
-from relik_ml.evaluation.relation_metrics import RELATION_FLOOR
+from relik_ml.metrics.thresholds import RELATION_FLOOR
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.scoring import LABELS, ReaderCounts

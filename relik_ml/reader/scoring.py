@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import torch
 
-from relik_ml.evaluation.relation_metrics import RELATION_FLOOR, tune_threshold
+from relik_ml.metrics.thresholds import RELATION_FLOOR, SPAN_THRESHOLD_GRID, tune_threshold
 from relik_ml.reader.data import ReaderBatch
 from relik_ml.reader.modeling import RelikReaderModel, RelikReaderOutput
 
 LABELS = ("spans", "span_entities", "triplets")
-THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 19))  # 0.05 … 0.90, for both heads
 
 
 @dataclass
@@ -93,7 +92,7 @@ def score_reader(model: RelikReaderModel, batches: Iterable[ReaderBatch]) -> dic
 
 
 @dataclass(frozen=True)
-class ThresholdChoice:
+class SpanThresholdChoice:
     """The (start, end) thresholds with the best dev span F1, and the F1 of the thresholds before."""
 
     start_threshold: float
@@ -146,8 +145,8 @@ class _Candidates:
 
 @torch.no_grad()
 def tune_span_thresholds(
-    model: RelikReaderModel, batches: Iterable[ReaderBatch], grid: Sequence[float] = THRESHOLD_GRID
-) -> ThresholdChoice:
+    model: RelikReaderModel, batches: Iterable[ReaderBatch], grid: Sequence[float] = SPAN_THRESHOLD_GRID
+) -> SpanThresholdChoice:
     """Best (start, end) pair of `grid` for dev span F1; the model's own pair wins ties. Config left as found."""
     if not grid:
         raise ValueError("the threshold grid is empty")
@@ -166,10 +165,10 @@ def tune_span_thresholds(
         config.start_threshold, config.end_threshold, config.max_predicted_spans = before
         model.train(was_training)
     previous = candidates.span_f1(before[0], before[1], before[2])
-    best = ThresholdChoice(before[0], before[1], previous, previous)
+    best = SpanThresholdChoice(before[0], before[1], previous, previous)
     for start in grid:
         for end in grid:
             f1 = candidates.span_f1(start, end, before[2])
             if f1 > best.span_f1 + 1e-12:
-                best = ThresholdChoice(float(start), float(end), f1, previous)
+                best = SpanThresholdChoice(float(start), float(end), f1, previous)
     return best

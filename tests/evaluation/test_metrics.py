@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from relik_ml.evaluation.metrics import Counts, cie, ed_accuracy, inkb_el, match, mention_detection, re_strict
+from relik_ml.metrics.micro import Counts, cie, ed_accuracy, inkb_el, match, mention_detection, re_strict
 from relik_ml.types import NME, Document, Prediction, Span, Triplet
 
 TEXT = "Frank Blake met Home Depot staff in Atlanta."

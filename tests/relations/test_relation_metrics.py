@@ -3,13 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from relik_ml.evaluation.relation_metrics import (
-    relation_scores,
-    scored_triplet_keys,
-    triplet_entity_el,
-    triplet_keys,
-    tune_threshold,
-)
+from relik_ml.metrics.relations import relation_scores, scored_triplet_keys, triplet_entity_el, triplet_keys
+from relik_ml.metrics.thresholds import tune_threshold
 from relik_ml.types import NME, Document, Prediction, Span, Triplet
 
 TEXT = "Frank Blake works for Home Depot in Atlanta."

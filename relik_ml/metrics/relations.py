@@ -1,24 +1,20 @@
-"""Pure RE / cIE metrics (ReLiK Table 2) and the dev-only tuning of the relation threshold.
+"""Pure RE / cIE metrics (ReLiK Table 2) and the triplet keys the relation threshold is tuned on.
 
 - RE strict micro-F1: subject offsets, object offsets and relation type all equal
-  (`metrics.re_strict`).
-- cIE micro-F1: RE strict plus both arguments' KB ids (`metrics.cie`).
+  (`micro.re_strict`).
+- cIE micro-F1: RE strict plus both arguments' KB ids (`micro.cie`).
 - EL on the entities in triplets: gold = the linked (non-NME) arguments of the gold triplets,
   predicted = the linked arguments of the predicted triplets; offsets and KB id must match.
-- Threshold tuning: given predictions scored with a low floor, the threshold on p_rel that
-  maximises strict F1 on a dev split (ties: the lowest threshold); never run on a test split.
+- Triplet keys: strict keys of gold and scored predicted triplets, the input of
+  `thresholds.tune_threshold`.
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from relik_ml.evaluation.metrics import Counts, aligned_pairs, triplet_key, cie, match, re_strict
+from relik_ml.metrics.micro import Counts, aligned_pairs, cie, match, re_strict, triplet_key
 from relik_ml.types import NME, Document, Prediction, Triplet
-
-DEFAULT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
-RELATION_FLOOR = 0.01  # p_rel floor of a dev pass scored over the grid (below its lowest threshold)
 
 
 def triplet_entity_el(gold: Sequence[Document], predicted: Sequence[Prediction]) -> Counts:
@@ -38,41 +34,6 @@ def relation_scores(gold: Sequence[Document], predicted: Sequence[Prediction], t
         scores["cie"] = cie(gold, predicted).to_json()
         scores["triplet_el"] = triplet_entity_el(gold, predicted).to_json()
     return scores
-
-
-@dataclass(frozen=True)
-class ThresholdChoice:
-    """The tuned threshold and the dev scores it gives (and the floor's, for comparison)."""
-
-    threshold: float
-    f1: float
-    precision: float
-    recall: float
-    floor_f1: float  # F1 with every scored prediction kept
-
-    def to_json(self) -> dict[str, float]:
-        return {"threshold": self.threshold, "f1": self.f1, "precision": self.precision, "recall": self.recall,
-                "floor_f1": self.floor_f1}
-
-
-def tune_threshold(
-    gold: Iterable[Hashable], scored: Iterable[tuple[Hashable, float]], grid: Sequence[float] = DEFAULT_GRID
-) -> ThresholdChoice:
-    """Best threshold of `grid` for predictions kept when score > threshold (strict-key F1)."""
-    if not grid:
-        raise ValueError("the threshold grid is empty")
-    gold_keys = set(gold)
-    best: dict[Hashable, float] = {}
-    for key, score in scored:
-        best[key] = max(score, best.get(key, float("-inf")))
-    floor = match(gold_keys, best)
-    choice: ThresholdChoice | None = None
-    for threshold in sorted(grid):
-        counts = match(gold_keys, [k for k, s in best.items() if s > threshold])
-        if choice is None or counts.f1 > choice.f1:
-            choice = ThresholdChoice(float(threshold), counts.f1, counts.precision, counts.recall, floor.f1)
-    assert choice is not None
-    return choice
 
 
 def triplet_keys(doc_id: str, triplets: Iterable[Triplet]) -> list[tuple]:
