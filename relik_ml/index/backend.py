@@ -1,9 +1,10 @@
 """FAISS plumbing: build and train from a factory string, removal strategy, search knobs, GPU copy.
 
 Removal: IVF indexes keep their own int64 ids and remove in place; every other index is wrapped
-in `IndexIDMap2`. Flat-code indexes (Flat, PQ, SQ) then remove in place; graph indexes (HNSW)
-cannot, so removed ids become tombstones excluded at search time by an `IDSelector` (the graph
-still routes through them) until `compact` rebuilds the graph from the live vectors.
+in `IndexIDMap2`. Flat-code indexes (Flat, PQ, SQ) then remove in place; graph indexes (HNSW) and
+two-stage `Refine(...)` indexes (a compressed first pass whose candidates are re-scored by finer
+codes, both addressed by position) cannot, so removed ids become tombstones excluded at search time
+by an `IDSelector` (a graph still routes through them) until `compacted` re-adds the live vectors.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def new_index(config: IndexConfig, dim: int, train: np.ndarray) -> faiss.Index:
         raise InputError(f"invalid FAISS factory string {config.factory!r}: {_faiss_message(exc)}", field="factory") from None
     if not index.is_trained:
         _train(index, config, train)
-    if faiss.try_extract_index_ivf(index) is None:
+    if faiss.try_extract_index_ivf(index) is None or _refine(index) is not None:
         index = faiss.IndexIDMap2(index)
     set_search_knobs(index, config)
     return index
@@ -47,37 +48,66 @@ def _train(index: faiss.Index, config: IndexConfig, train: np.ndarray) -> None:
 
 
 def set_search_knobs(index: faiss.Index, config: IndexConfig) -> None:
-    """Apply `nprobe` (IVF) and `ef_search` (HNSW) where the index has them."""
-    space = faiss.ParameterSpace()
-    if faiss.try_extract_index_ivf(index) is not None:
-        space.set_index_parameter(index, "nprobe", config.nprobe)
-    if isinstance(_core(index), faiss.IndexHNSW):
-        space.set_index_parameter(index, "efSearch", config.ef_search)
+    """Apply `nprobe` (IVF), `ef_search` (HNSW) and `k_factor` (Refine) where the index has them."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.nprobe = config.nprobe
+    refine = _refine(index)
+    if refine is not None:
+        refine.k_factor = config.k_factor
+    graph = _first_pass(index)
+    if isinstance(graph, faiss.IndexHNSW):
+        graph.hnsw.efSearch = config.ef_search
 
 
 def removes_in_place(index: faiss.Index) -> bool:
     """Whether `remove_ids` works on this index (else removals become tombstones)."""
+    if _refine(index) is not None:
+        return False
     return faiss.try_extract_index_ivf(index) is not None or isinstance(_core(index), faiss.IndexFlatCodes)
 
 
 def excluding(index: faiss.Index, config: IndexConfig, removed: set[int]) -> faiss.SearchParameters | None:
-    """Search parameters that skip the tombstoned int ids (None when there are none)."""
+    """Search parameters that skip the tombstoned int ids (None when there are none).
+
+    A Refine index's first pass is addressed by position under the id map, so its selector names
+    the tombstones' positions and travels in the base index's parameters.
+    """
     if not removed:
         return None
-    selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(np.fromiter(removed, dtype=np.int64)))
-    if isinstance(_core(index), faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=config.ef_search)
-    else:
-        params = faiss.SearchParameters(sel=selector)
-    return params
+    tombstones = np.fromiter(removed, dtype=np.int64)
+    refine = _refine(index)
+    if refine is None:
+        return _params_with(_core(index), faiss.IDSelectorNot(faiss.IDSelectorBatch(tombstones)), config)
+    positions = np.flatnonzero(np.isin(stored_ids(index), tombstones)).astype(np.int64)
+    base_params = _params_with(_first_pass(index), faiss.IDSelectorNot(faiss.IDSelectorBatch(positions)), config)
+    return faiss.IndexRefineSearchParameters(k_factor=config.k_factor, base_index_params=base_params)
 
 
-def live_vectors(index: faiss.Index, removed: set[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors (n, d) and int ids (n,) of an `IndexIDMap2` minus the tombstones."""
-    int_ids = faiss.vector_to_array(index.id_map)
-    keep = ~np.isin(int_ids, np.fromiter(removed, dtype=np.int64))
-    vectors = index.index.reconstruct_n(0, index.ntotal)  # (ntotal, d)
-    return np.ascontiguousarray(vectors[keep]), int_ids[keep]
+def _params_with(index: faiss.Index, selector: faiss.IDSelector, config: IndexConfig) -> faiss.SearchParameters:
+    if isinstance(index, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=config.ef_search)
+    if faiss.try_extract_index_ivf(index) is not None:
+        return faiss.SearchParametersIVF(sel=selector, nprobe=config.nprobe)
+    return faiss.SearchParameters(sel=selector)
+
+
+def compacted(index: faiss.Index, removed: set[int], chunk_rows: int = 65_536) -> faiss.Index:
+    """A copy of a tombstoned `IndexIDMap2` holding only its live vectors, under the same int ids.
+
+    The copy keeps the trained structure (no retraining) and is filled chunk by chunk with vectors
+    reconstructed from the stored codes (a Refine index's refine codes, re-quantised losslessly for SQ8).
+    """
+    int_ids = stored_ids(index)
+    keep = np.flatnonzero(~np.isin(int_ids, np.fromiter(removed, dtype=np.int64)))
+    core = _core(index)
+    empty = faiss.clone_index(core)
+    empty.reset()
+    fresh = faiss.IndexIDMap2(empty)
+    for start in range(0, len(keep), chunk_rows):
+        positions = keep[start : start + chunk_rows]
+        fresh.add_with_ids(core.reconstruct_batch(positions), int_ids[positions])  # (chunk, d)
+    return fresh
 
 
 def stored_ids(index: faiss.Index) -> np.ndarray | None:
@@ -109,8 +139,20 @@ def read_index(path: str) -> faiss.Index:
 
 
 def _core(index: faiss.Index) -> faiss.Index:
-    """The innermost index under an id map."""
+    """The index under an id map."""
     return faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+
+
+def _refine(index: faiss.Index) -> faiss.IndexRefine | None:
+    """The two-stage `Refine(...)` index under an id map, if it is one."""
+    core = _core(index)
+    return core if isinstance(core, faiss.IndexRefine) else None
+
+
+def _first_pass(index: faiss.Index) -> faiss.Index:
+    """The index searched first: a Refine index's base, else the core."""
+    refine = _refine(index)
+    return faiss.downcast_index(refine.base_index) if refine is not None else _core(index)
 
 
 def _faiss_message(exc: Exception) -> str:

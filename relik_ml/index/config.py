@@ -1,26 +1,39 @@
-"""The typed configuration of a passage index: a FAISS factory string plus search knobs."""
+"""The typed configuration of a passage index: a FAISS factory string plus search knobs.
+
+`factory: auto` picks by KB size when the index is built: exact `Flat` below `auto_threshold`
+vectors, else the compressed index chosen by `benchmarks/index_wiki.py` on the 5.9M x 384 Wikipedia
+KB (`LARGE_KB_FACTORY` searched with `LARGE_KB_KNOBS`; figures in benchmarks/results/index_wiki.json).
+The built index stores the resolved config, so a saved index always names its concrete factory.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from relik_ml.errors import InputError
 
 METRICS = ("ip", "l2")
+AUTO = "auto"
+# IVF first pass over 4-bit fast-scan PQ codes, re-scored by 8-bit scalar-quantised copies: 408 bytes a
+# vector (2.4 GB for 5.9M x 384 instead of Flat's 9.1 GB).
+LARGE_KB_FACTORY = "IVF8192,PQ48x4fs,Refine(SQ8)"
+LARGE_KB_KNOBS = {"nprobe": 64, "k_factor": 4, "train_size": 400_000}  # IVF k-means wants >= 39 vectors a list
 
 
 @dataclass(frozen=True)
 class IndexConfig:
-    """How to build and search a `PassageIndex`; stored in its `manifest.json`."""
+    """How to build and search a `PassageIndex`; stored (resolved) in its `manifest.json`."""
 
-    factory: str = "Flat"  # FAISS factory string: "Flat", "HNSW32", "IVF1024,PQ32", ...
+    factory: str = "Flat"  # FAISS factory string ("Flat", "HNSW32", "IVF1024,PQ32", ...) or "auto" (see module doc)
     metric: str = "ip"  # "ip" (dot product, higher is better) or "l2" (scores are -squared distance)
     use_gpu: bool = False  # search on a GPU copy when faiss has GPU support and a device exists
     nprobe: int = 16  # IVF lists probed at search time
     ef_search: int = 128  # HNSW search depth
+    k_factor: int = 4  # Refine(...) indexes: the first pass returns k * k_factor candidates, re-scored by the refine codes
     train_size: int = 100_000  # most vectors used to train IVF/PQ (seeded sample)
+    auto_threshold: int = 1_000_000  # factory "auto": from this many vectors on, LARGE_KB_FACTORY replaces Flat
     recall_check_queries: int = 200  # indexed vectors used as queries to measure recall at build (0 = skip)
     recall_k: int = 100  # depth of the build-time recall check (recall@k vs exact)
-    compact_fraction: float = 0.2  # HNSW: rebuild the graph once removed vectors exceed this fraction
+    compact_fraction: float = 0.2  # HNSW / Refine: rebuild once removed vectors exceed this fraction
     seed: int = 0  # seed of the training and recall-check samples
 
     def __post_init__(self) -> None:
@@ -28,10 +41,18 @@ class IndexConfig:
             raise InputError(f"must be one of {METRICS}, got {self.metric!r}", field="metric")
         if not self.factory.strip():
             raise InputError("empty FAISS factory string", field="factory")
-        for name in ("nprobe", "ef_search", "train_size", "recall_k"):
+        for name in ("nprobe", "ef_search", "k_factor", "train_size", "auto_threshold", "recall_k"):
             if getattr(self, name) < 1:
                 raise InputError(f"must be >= 1, got {getattr(self, name)}", field=name)
         if self.recall_check_queries < 0:
             raise InputError("must be >= 0", field="recall_check_queries")
         if not 0.0 < self.compact_fraction <= 1.0:
             raise InputError("must be in (0, 1]", field="compact_fraction")
+
+    def resolved(self, size: int) -> IndexConfig:
+        """The concrete config for an index of `size` vectors (only `factory: auto` changes)."""
+        if self.factory != AUTO:
+            return self
+        if size < self.auto_threshold:
+            return replace(self, factory="Flat")
+        return replace(self, factory=LARGE_KB_FACTORY, **LARGE_KB_KNOBS)

@@ -1,7 +1,7 @@
 """Brute-force top-k with torch (the exact reference and fallback) and recall against it."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -40,6 +40,27 @@ def exact_search(
         values, indices = _block_scores(block, keys, metric).topk(top, dim=1)  # (b, top)
         scores[start : start + len(block), :top] = values.numpy()
         positions[start : start + len(block), :top] = indices.numpy()
+    return scores, positions
+
+
+def exact_search_blocks(
+    blocks: Iterable[np.ndarray], queries: np.ndarray, k: int, metric: str = "ip"
+) -> tuple[np.ndarray, np.ndarray]:
+    """`exact_search` over row blocks seen one at a time (bounded memory): positions count rows across blocks."""
+    scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    positions = np.full((len(queries), k), -1, dtype=np.int64)
+    offset = 0
+    for block in blocks:
+        block_scores, block_positions = exact_search(block, queries, k, metric=metric)  # (q, k) each
+        block_positions = np.where(block_positions >= 0, block_positions + offset, -1)
+        merged_scores = np.concatenate([scores, block_scores], axis=1)  # (q, 2k)
+        merged_positions = np.concatenate([positions, block_positions], axis=1)
+        order = np.argsort(-merged_scores, axis=1, kind="stable")[:, :k]
+        scores = np.take_along_axis(merged_scores, order, axis=1)
+        positions = np.take_along_axis(merged_positions, order, axis=1)
+        offset += len(block)
+    if offset == 0:
+        raise InputError("cannot search an empty set of embeddings", field="embeddings")
     return scores, positions
 
 

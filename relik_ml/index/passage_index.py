@@ -18,8 +18,9 @@ from relik_ml.errors import InputError
 from relik_ml.index import backend
 from relik_ml.index.checks import check_ids, check_vectors
 from relik_ml.index.config import IndexConfig
-from relik_ml.index.exact import exact_search, recall_at_k
+from relik_ml.index.exact import exact_search_blocks, recall_at_k
 from relik_ml.index.ids import PAD_ID, IdMap, read_int_lines, write_int_lines
+from relik_ml.index.parts import Part, check_parts, chunks, gather, ids_at, seeded_positions
 from relik_ml.io import atomic_directory, read_manifest, write_manifest
 
 ARTIFACT = "passage_index"
@@ -52,10 +53,29 @@ class PassageIndex:
         ids = check_ids(ids, len(embeddings))
         if len(embeddings) == 0:
             raise InputError("cannot build an index from zero vectors", field="embeddings")
-        index = cls(backend.new_index(config, embeddings.shape[1], embeddings), IdMap(), config)
-        index._add_unchecked(embeddings, ids)
+        return cls.build_from_parts([(embeddings, ids)], config, chunk_rows=len(embeddings))
+
+    @classmethod
+    def build_from_parts(
+        cls, parts: Sequence[Part], config: IndexConfig = IndexConfig(), chunk_rows: int = 100_000
+    ) -> PassageIndex:
+        """`build` over row blocks (e.g. memory-mapped shard `.npy` files) without concatenating them.
+
+        `factory: auto` is resolved on the total size. Peak memory: the index, the training sample
+        and one chunk of `chunk_rows` float32 rows. The same parts give the same index as `build`
+        on their concatenation.
+        """
+        total, dim = check_parts(parts)
+        if total == 0:
+            raise InputError("cannot build an index from zero vectors", field="embeddings")
+        config = config.resolved(total)
+        sample, _ = gather(parts, seeded_positions(total, config.train_size, config.seed))
+        index = cls(backend.new_index(config, dim, sample), IdMap(), config)
+        del sample
+        for vectors, ids in chunks(parts, chunk_rows):
+            index.add(vectors, ids)
         if config.recall_check_queries > 0:
-            index.build_recall = index._measure_recall(embeddings, ids)
+            index.build_recall = index._measure_recall(parts, total, chunk_rows)
         return index
 
     def __len__(self) -> int:
@@ -138,9 +158,8 @@ class PassageIndex:
         """Rebuild a tombstoned index from its live vectors (a no-op when nothing is tombstoned)."""
         if not self._removed:
             return
-        vectors, int_ids = backend.live_vectors(self._index, self._removed)
-        self._index = backend.new_index(self.config, self.dim, vectors)
-        self._index.add_with_ids(vectors, int_ids)
+        self._index = backend.compacted(self._index, self._removed)
+        backend.set_search_knobs(self._index, self.config)
         self._removed = set()
         self._gpu = None
 
@@ -188,17 +207,14 @@ class PassageIndex:
             self._gpu = backend.to_gpu(self._index, self.config)
         return self._gpu
 
-    def _measure_recall(self, embeddings: np.ndarray, ids: list[str]) -> float:
+    def _measure_recall(self, parts: Sequence[Part], total: int, chunk_rows: int) -> float:
         """recall@k of this index vs exact search, with a seeded sample of indexed vectors as queries."""
-        rng = np.random.default_rng(self.config.seed)
-        count = min(self.config.recall_check_queries, len(embeddings))
-        queries = embeddings[np.sort(rng.choice(len(embeddings), count, replace=False))]
-        k = min(self.config.recall_k, len(embeddings))
+        queries, _ = gather(parts, seeded_positions(total, self.config.recall_check_queries, self.config.seed))
+        k = min(self.config.recall_k, total)
         _, approx = self.search(queries, k)
-        _, positions = exact_search(embeddings, queries, k, metric=self.config.metric)
-        exact = [[ids[p] if p >= 0 else PAD_ID for p in row] for row in positions.tolist()]
-        return recall_at_k(approx, exact)
-
+        blocks = (vectors for vectors, _ in chunks(parts, chunk_rows))
+        _, positions = exact_search_blocks(blocks, queries, k, metric=self.config.metric)
+        return recall_at_k(approx, ids_at(parts, positions, PAD_ID))
 
 def _config_from(manifest: dict, directory: Path, use_gpu: bool) -> IndexConfig:
     try:
