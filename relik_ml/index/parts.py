@@ -24,11 +24,14 @@ def check_parts(parts: Sequence[Part]) -> tuple[int, int]:
 
 
 def chunks(parts: Sequence[Part], chunk_rows: int) -> Iterator[tuple[np.ndarray, list[str]]]:
-    """Contiguous float32 copies of at most `chunk_rows` rows (in part order) with their ids."""
+    """At most `chunk_rows` rows at a time (in part order) with their ids, as writable contiguous
+    float32 arrays in RAM (read-only or memory-mapped rows are copied, in-memory ones are not)."""
     for vectors, ids in parts:
         for start in range(0, len(vectors), chunk_rows):
-            block = np.ascontiguousarray(vectors[start : start + chunk_rows], dtype=np.float32)
-            yield block, list(ids[start : start + chunk_rows])
+            block = vectors[start : start + chunk_rows]
+            if isinstance(block, np.memmap) or not block.flags.writeable:
+                block = np.array(block, dtype=np.float32)
+            yield np.ascontiguousarray(block, dtype=np.float32), list(ids[start : start + chunk_rows])
 
 
 def gather(parts: Sequence[Part], positions: np.ndarray) -> tuple[np.ndarray, list[str]]:

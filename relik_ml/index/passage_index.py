@@ -24,6 +24,7 @@ from relik_ml.index.parts import Part, check_parts, chunks, gather, ids_at, seed
 from relik_ml.io import atomic_directory, read_manifest, write_manifest
 
 ARTIFACT = "passage_index"
+SEARCH_KNOBS = {"nprobe", "ef_search", "k_factor"}
 INDEX_FILE, IDS_FILE, REMOVED_FILE = "index.faiss", "ids.txt", "removed.txt"
 
 
@@ -61,22 +62,30 @@ class PassageIndex:
     ) -> PassageIndex:
         """`build` over row blocks (e.g. memory-mapped shard `.npy` files) without concatenating them.
 
-        `factory: auto` is resolved on the total size. Peak memory: the index, the training sample
-        and one chunk of `chunk_rows` float32 rows. The same parts give the same index as `build`
-        on their concatenation.
+        Peak memory: the index, the training sample and one chunk of `chunk_rows` float32 rows.
+        The same parts give the same index as `build` on their concatenation.
         """
+        index = cls.trained(parts, config)
+        index.add_parts(parts, chunk_rows)
+        if index.config.recall_check_queries > 0:
+            index.build_recall = index._measure_recall(parts, chunk_rows)
+        return index
+
+    @classmethod
+    def trained(cls, parts: Sequence[Part], config: IndexConfig = IndexConfig()) -> PassageIndex:
+        """An empty index, trained (IVF/PQ) on a seeded sample of `parts`; `factory: auto` resolved on their size."""
         total, dim = check_parts(parts)
         if total == 0:
             raise InputError("cannot build an index from zero vectors", field="embeddings")
         config = config.resolved(total)
         sample, _ = gather(parts, seeded_positions(total, config.train_size, config.seed))
-        index = cls(backend.new_index(config, dim, sample), IdMap(), config)
-        del sample
+        return cls(backend.new_index(config, dim, sample), IdMap(), config)
+
+    def add_parts(self, parts: Sequence[Part], chunk_rows: int = 100_000) -> None:
+        """`add` every row of `parts`, `chunk_rows` float32 rows in memory at a time."""
+        check_parts(parts)
         for vectors, ids in chunks(parts, chunk_rows):
-            index.add(vectors, ids)
-        if config.recall_check_queries > 0:
-            index.build_recall = index._measure_recall(parts, total, chunk_rows)
-        return index
+            self.add(vectors, ids)
 
     def __len__(self) -> int:
         return len(self._id_map)
@@ -98,6 +107,15 @@ class PassageIndex:
     def stored_vectors(self) -> int:
         """Vectors held by FAISS: live ones plus tombstones awaiting `compact`."""
         return int(self._index.ntotal)
+
+    def set_search_knobs(self, **knobs: int) -> None:
+        """Change search-time knobs (`nprobe`, `ef_search`, `k_factor`) in place; they are saved with the index."""
+        unknown = sorted(set(knobs) - SEARCH_KNOBS)
+        if unknown:
+            raise InputError(f"not search knobs: {unknown}; expected some of {sorted(SEARCH_KNOBS)}", field="knobs")
+        self.config = replace(self.config, **knobs)
+        backend.set_search_knobs(self._index, self.config)
+        self._gpu = None
 
     def search(self, queries: np.ndarray, k: int, batch_size: int = 4096) -> tuple[np.ndarray, list[list[str]]]:
         """Top-k per query in batches: scores float32 (q, k) and string ids (padded with "")."""
@@ -207,8 +225,9 @@ class PassageIndex:
             self._gpu = backend.to_gpu(self._index, self.config)
         return self._gpu
 
-    def _measure_recall(self, parts: Sequence[Part], total: int, chunk_rows: int) -> float:
+    def _measure_recall(self, parts: Sequence[Part], chunk_rows: int) -> float:
         """recall@k of this index vs exact search, with a seeded sample of indexed vectors as queries."""
+        total, _ = check_parts(parts)
         queries, _ = gather(parts, seeded_positions(total, self.config.recall_check_queries, self.config.seed))
         k = min(self.config.recall_k, total)
         _, approx = self.search(queries, k)
