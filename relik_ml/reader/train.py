@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from relik_ml.progress import StepProgress
 from relik_ml.reader.artifact import load_reader, save_reader
 from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.data import ReaderExample, TokenBudgetSampler, collate, encode_examples
@@ -173,7 +174,7 @@ def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, *, has_dev: 
         limit_val_batches=1.0 if has_dev else 0,
         num_sanity_val_steps=0,
         logger=list(loggers) or False,
-        callbacks=[keep_best],
+        callbacks=[keep_best, StepProgress()],
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
