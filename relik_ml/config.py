@@ -112,7 +112,12 @@ def build_section(cls: type[T], section: dict[str, Any] | None, *, name: str, so
     for key, value in section.items():
         if isinstance(value, list):
             section[key] = tuple(value)
-    return cls(**section)
+    try:
+        return cls(**section)
+    except InputError as exc:
+        raise InputError(exc.message, path=source, field=f"{name}.{exc.field}" if exc.field else name) from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc), path=source, field=name) from None
 
 
 def _datasets(raw: dict[str, Any], source: Path) -> dict[str, DatasetSource]:

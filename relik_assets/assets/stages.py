@@ -1,14 +1,12 @@
 """The asset factory: one Dagster asset per row of `relik_ml.stages.STAGES`.
 
 Keys, groups, dependencies and partitions all come from the stage table, so the Dagster graph
-is the DVC graph. Checks are attached per stage by the composition root.
+is the DVC graph. Each asset carries the checks of its stage's role (`relik_assets.assets.checks`).
 """
 # No `from __future__ import annotations`: Dagster inspects the context/resource annotations at runtime.
 import functools
 import hashlib
 import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -16,19 +14,11 @@ import dagster as dg
 from relik_ml.config import Params
 from relik_ml.stages import Stage
 
+from relik_assets.assets.checks import stage_checks
 from relik_assets.resources import DvcResource, ProjectResource
 from relik_assets.stage import materialize_stage
 
 HEAVY_POOL = "heavy"
-CheckRunner = Callable[[Params, Path], Sequence[dg.AssetCheckResult]]
-
-
-@dataclass(frozen=True)
-class StageChecks:
-    """The checks a stage's asset reports: (name, blocking, description) specs and their runner."""
-
-    specs: tuple[tuple[str, bool, str], ...] = ()
-    run: CheckRunner = field(default=lambda _params, _dir: ())
 
 
 def code_version(stage: Stage) -> str:
@@ -56,8 +46,9 @@ def automation(stage: Stage) -> dg.AutomationCondition:
     return dg.AutomationCondition.eager() & blocked
 
 
-def stage_asset(stage: Stage, params: Params, checks: StageChecks = StageChecks()) -> dg.AssetsDefinition:
+def stage_asset(stage: Stage, params: Params) -> dg.AssetsDefinition:
     key = asset_key(stage.name)
+    checks = stage_checks(stage)
     partitions = dg.StaticPartitionsDefinition(stage.partitions(params)) if stage.partitions else None
 
     @dg.asset(

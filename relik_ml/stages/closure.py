@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from relik_ml.config import Params
-from relik_ml.stages import STAGES, stage_call
+from relik_ml.stages import STAGES, check_params, stage_call
 from relik_ml.stages.memo import run_memoized
 
 
@@ -21,7 +21,9 @@ def upstream_closure(targets: Iterable[str]) -> list[str]:
 
 
 def run_closure(targets: Iterable[str], params: Params, log: Callable[[str], None] = print) -> None:
-    """Build every stage (and partition) the targets need; raises on the first failure."""
+    """Build every stage (and partition) the targets need; raises on the first failure (a bad
+    params key before anything runs)."""
+    check_params(params)
     for name in upstream_closure(targets):
         stage = STAGES[name]
         for partition in stage.partitions(params) if stage.partitions else [None]:

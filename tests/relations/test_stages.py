@@ -141,3 +141,41 @@ def test_a_readers_warm_start_directory_is_a_hashed_input(tmp_path):
     (tmp_path / "plain").mkdir()
     plain = load_params(temp_params(tmp_path / "plain"))
     assert "init_from" not in stage_call("el/reader", plain).inputs
+
+
+def test_a_new_branch_is_a_description_its_stages_come_from_the_factory(tmp_path):
+    """A toy relation-typing branch: own windows, an entity retrieval over the shared KB, a relation
+    retrieval over the branch's own definitions."""
+    from relik_ml.stages.branch import Branch, Retrieval
+    from relik_ml.stages.factory import branch_stages
+
+    toy = Branch(prefix="toy", task="cie", what="toy", title="Toy evaluation", windows="own",
+                 retrievals=(Retrieval("entity", kb="entity_passages"), Retrieval("relation", kb="relation_definitions")))
+    stages = {s.name: s for s in branch_stages(toy)}
+    assert list(stages) == [
+        "toy/task_windows", "toy/relation_passages", "toy/retriever", "toy/passage_embeddings", "toy/passage_index",
+        "toy/candidates", "toy/relation_retriever", "toy/relation_embeddings", "toy/relation_index",
+        "toy/relation_candidates", "toy/reader", "toy/evaluation_report", "toy/promoted_model"]
+    assert stages["toy/retriever"].upstream == ("entity_passages", "toy/task_windows", "backbones")
+    assert set(stages["toy/reader"].upstream) == {"toy/candidates", "entity_passages", "toy/relation_candidates",
+                                                  "toy/relation_passages", "backbones", "toy/task_windows"}
+    assert stages["toy/reader"].params == ("toy.reader", "toy.top_k", "toy.relation_top_k")
+    assert stages["toy/relation_candidates"].params == ("toy.relation_candidates", "toy.relation_top_k",
+                                                        "toy.all_relations")
+    assert stages["toy/evaluation_report"].params == ("toy.evaluation_report", "toy.all_relations", "toy.top_k",
+                                                      "toy.relation_top_k", "task_windows")
+    assert stages["toy/relation_passages"].params == ("toy.relations",) and stages["toy/promoted_model"].persist
+    # its calls resolve against a params section of its own: K and the window derived, paths under toy/
+    params = load_params(temp_params(tmp_path, {"toy": {
+        "dataset": "conll04", "relations": str(SAMPLE / "conll04" / "relations.json"), "top_k": 3, "relation_top_k": 2,
+        "reader": {"model": {"candidate_text": "title"}}}}))
+    reader = stages["toy/reader"].call(params, None)
+    assert reader.out == params.artifact_dir("toy/reader")
+    assert reader.config["model"] == {"candidate_text": "title", "task": "cie", "max_candidates": 3,
+                                      "max_relation_candidates": 2}
+    assert reader.inputs["passages"] == params.artifact_dir("entity_passages")
+    assert reader.inputs["relations"] == params.artifact_dir("toy/relation_passages")
+    windows = stages["toy/task_windows"].call(params, "dev")
+    assert windows.out == params.artifact_dir("toy/task_windows", "dev") and windows.config["split"] == "dev"
+    report = stages["toy/evaluation_report"].call(params, None).config["settings"]
+    assert (report["top_k"], report["relation_top_k"], report["window_size"], report["task"]) == (3, 2, 32, "cie")
