@@ -1,7 +1,7 @@
 """Stable string ids (QIDs, titles, PIDs) mapped to FAISS int64 ids by a never-reused counter."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ class IdMap:
 
     def int_ids(self) -> np.ndarray:
         """Live int ids, sorted, int64 (n,)."""
-        return np.array(sorted(self._str_of), dtype=np.int64)
+        return np.sort(np.fromiter(self._str_of, dtype=np.int64, count=len(self._str_of)))
 
     def assign(self, ids: list[str]) -> np.ndarray:
         """Give each new string id the next int ids; returns them as int64 (n,)."""
@@ -64,19 +64,18 @@ class IdMap:
 
     @classmethod
     def read(cls, path: Path, next_int_id: int) -> IdMap:
-        """Read `ids.txt`; malformed, duplicate or out-of-range lines raise `InputError`."""
-        pairs: dict[int, str] = {}
-        seen: set[str] = set()
+        """Read `ids.txt` line by line; malformed, duplicate or out-of-range lines raise `InputError`."""
+        id_map = cls(next_int_id=next_int_id)
+        str_of, int_of = id_map._str_of, id_map._int_of
         for number, line in enumerate(_lines(path), start=1):
             int_id, string_id = _parse_id_line(line, path, number)
-            if int_id in pairs or string_id in seen:
+            if int_id in str_of or string_id in int_of:
                 raise InputError(f"duplicate id {int_id}\t{string_id!r}", path=path, line=number)
             if not 0 <= int_id < next_int_id:
                 raise InputError(f"int id {int_id} outside [0, next_int_id={next_int_id})", path=path, line=number)
-            pairs[int_id] = string_id
-            seen.add(string_id)
-        return cls(pairs.items(), next_int_id)
-
+            str_of[int_id] = string_id
+            int_of[string_id] = int_id
+        return id_map
 
 def write_int_lines(path: Path, values: Iterable[int]) -> None:
     """Write one int64 per line, sorted."""
@@ -94,11 +93,13 @@ def read_int_lines(path: Path) -> set[int]:
     return values
 
 
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path) -> Iterator[str]:
+    """The lines of a file without their "\n", streamed (only "\n" ends a line)."""
     if not path.exists():
         raise InputError("file not found", path=path)
-    return path.read_text(encoding="utf-8").splitlines()
-
+    with open(path, encoding="utf-8", newline="\n") as handle:
+        for line in handle:
+            yield line[:-1] if line.endswith("\n") else line
 
 def _parse_id_line(line: str, path: Path, number: int) -> tuple[int, str]:
     int_part, tab, string_id = line.partition("\t")

@@ -258,10 +258,11 @@ def _check_agreement(directory: Path, manifest: dict, index: faiss.Index, id_map
             f"{len(id_map)} ids + {len(removed)} removed do not match the {index.ntotal} vectors in index.faiss",
             path=directory / IDS_FILE,
         )
-    live = set(id_map.int_ids().tolist())
-    if live & removed:
-        raise InputError(f"{len(live & removed)} int ids are both live and removed", path=directory / REMOVED_FILE)
+    live = id_map.int_ids()  # sorted int64 arrays: no Python sets of millions of ints
+    tombstones = np.sort(np.fromiter(removed, dtype=np.int64, count=len(removed)))
+    both = np.intersect1d(live, tombstones, assume_unique=True)
+    if len(both):
+        raise InputError(f"{len(both)} int ids are both live and removed", path=directory / REMOVED_FILE)
     stored = backend.stored_ids(index)
-    expected = live | removed
-    if stored is not None and set(stored.tolist()) != expected:
+    if stored is not None and not np.array_equal(np.sort(stored), np.union1d(live, tombstones)):
         raise InputError("int ids differ from those stored in index.faiss", path=directory / IDS_FILE)
