@@ -1,4 +1,11 @@
-"""Run a model directory on gold documents: EL / RE / cIE metrics and annotation time (AIT)."""
+"""Run a model directory on gold documents: EL / RE / cIE metrics and annotation time (AIT).
+
+EL results state the model KB's size and its coverage of the gold InKB mentions (`kb`), and score
+InKB EL over all gold InKB mentions (`inkb_el`) and over the covered ones only (`inkb_el_covered`:
+an uncovered mention and any prediction on its offsets leave both sides). A gold label names the KB
+entity whose id is the label or its `entity_key` (relik_ml.kb.coverage), so a KB with key ids (the
+Wikipedia-scale KB) and one with title ids are scored alike.
+"""
 from __future__ import annotations
 
 import time
@@ -9,6 +16,7 @@ from typing import Any
 
 from relik_ml import metrics
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
+from relik_ml.kb.coverage import coverage, covered_only, with_kb_ids
 from relik_ml.metrics import relations as relation_metrics
 from relik_ml.retriever.evaluate import DEFAULT_KS, recall_with_kb
 from relik_ml.types import NME, Document, Passage, Prediction
@@ -25,9 +33,14 @@ def evaluate_model(
     predictions = _with_ids(relik([d.text for d in documents], top_k=k), documents)
     seconds = time.perf_counter() - start
     scores: dict[str, Any] = {"mention_detection": metrics.mention_detection(documents, predictions).to_json()}
+    kb_ids = relik.entities.passages if relik.entities is not None else {}
     if config.has_entities:
-        scores["inkb_el"] = metrics.inkb_el(documents, predictions).to_json()
-        scores["ed"] = metrics.ed_accuracy(documents, _disambiguate(relik, documents, k))
+        gold = with_kb_ids(documents, kb_ids)
+        covered = covered_only(gold, kb_ids)
+        scores["inkb_el"] = metrics.inkb_el(gold, predictions).to_json()
+        scores["inkb_el_covered"] = metrics.inkb_el(covered, _outside_dropped(predictions, gold, covered)).to_json()
+        scores["ed"] = metrics.ed_accuracy(gold, _disambiguate(relik, documents, k))
+    kb = coverage(documents, kb_ids) if relik.entities is not None else None
     if config.has_relations:  # re_strict; cIE adds cie and triplet_el
         scores.update(relation_metrics.relation_scores(documents, predictions, config.task))
     return {
@@ -38,7 +51,8 @@ def evaluate_model(
         "documents": len(documents),
         "gold_mentions": sum(len(d.spans) for d in documents),
         "gold_nme_mentions": sum(s.label == NME for d in documents for s in d.spans),
-        "gold_outside_kb": _outside_kb(relik, documents),
+        "gold_outside_kb": kb.mentions - kb.covered if kb else 0,
+        **({"kb": {"entities": len(kb_ids), **kb.to_json()}} if kb else {}),
         "ait_seconds": seconds,
         "texts_per_second": len(documents) / seconds if seconds else 0.0,
         "metrics": scores,
@@ -50,12 +64,13 @@ def evaluate_retriever(
 ) -> dict[str, Any]:
     """Micro recall@k of the windows' in-KB gold entities against a model directory's index."""
     relik = model if isinstance(model, Relik) else Relik.from_pretrained(model)
-    windows, _ = windows_for_documents(documents, relik.settings.window_config)
+    kb_ids = relik.entities.passages if relik.entities is not None else {}
+    windows, _ = windows_for_documents(with_kb_ids(documents, kb_ids), relik.settings.window_config)
     start = time.perf_counter()
     retrieved = relik.retrieve(windows, top_k=max(ks))
     seconds = time.perf_counter() - start
     ids = [[c.passage_id for c in row] for row in retrieved]
-    recall = recall_with_kb(windows, ids, relik.entities.passages.keys(), ks, "el")
+    recall = recall_with_kb(windows, ids, kb_ids.keys(), ks, "el")
     return {
         "dataset": dataset_name,
         "top_k": max(ks),
@@ -75,12 +90,15 @@ def _with_ids(predictions: list[Prediction], documents: Sequence[Document]) -> l
     return [replace(p, id=d.id) for p, d in zip(predictions, documents, strict=True)]
 
 
-def _outside_kb(relik: Relik, documents: Sequence[Document]) -> int:
-    """Gold in-KB mentions whose entity is missing from the model's KB (never linkable)."""
-    if relik.entities is None:
-        return 0
-    kb = relik.entities.passages
-    return sum(s.label != NME and s.label not in kb for d in documents for s in d.spans)
+def _outside_dropped(predictions: Sequence[Prediction], gold: Sequence[Document],
+                     covered: Sequence[Document]) -> list[Prediction]:
+    """Predictions without the spans on the offsets of a gold mention that `covered` left out."""
+    out = []
+    for prediction, all_doc, covered_doc in zip(predictions, gold, covered, strict=True):
+        dropped = {(s.start, s.end) for s in all_doc.spans} - {(s.start, s.end) for s in covered_doc.spans}
+        spans = tuple(pair for pair in prediction.spans if (pair[0].start, pair[0].end) not in dropped)
+        out.append(replace(prediction, spans=spans))
+    return out
 
 
 def evaluate_retriever_dir(
@@ -104,7 +122,8 @@ def evaluate_retriever_dir(
     from relik_ml.retriever.search import top_k_ids
 
     retriever = Retriever.from_pretrained(retriever_dir)
-    windows, _ = windows_for_documents(documents, window_config)
+    kb_ids = {p.id for p in passages}
+    windows, _ = windows_for_documents(with_kb_ids(documents, kb_ids), window_config)
     start = time.perf_counter()
     queries = retriever.encode_windows(windows, batch_size)  # (n, d)
     if index_dir is not None:
@@ -122,5 +141,5 @@ def evaluate_retriever_dir(
         "kb_passages": len(passages),
         "search": "index" if index_dir is not None else "exact",
         "retrieval_seconds": seconds,
-        "metrics": {"retrieval": recall_with_kb(windows, ids, {p.id for p in passages}, ks, "el")},
+        "metrics": {"retrieval": recall_with_kb(windows, ids, kb_ids, ks, "el")},
     }

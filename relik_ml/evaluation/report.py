@@ -1,7 +1,8 @@
 """Evaluation report directory: `report.json`, `report.md` and PNG plots, written atomically.
 
 Input: result dicts of `evaluate_model` / `evaluate_retriever` (each with `dataset`, `top_k` and
-`metrics`). Plots: the headline score per result (`scores_by_dataset.png`) and, when a dataset was
+`metrics`; EL results also `kb`: the KB's size and its coverage of the gold InKB mentions, shown
+beside InKB EL over all and over covered mentions). Plots: the headline score per result (`scores_by_dataset.png`) and, when a dataset was
 evaluated at several K, the headline score against K (`score_vs_k.png`).
 """
 from __future__ import annotations
@@ -46,16 +47,26 @@ def write_report(out_dir: str | Path, results: Sequence[dict[str, Any]], *, titl
 
 
 def markdown(results: Sequence[dict[str, Any]], title: str = "Evaluation") -> str:
-    """One table row per result: headline score, P/R/F1 of each metric, ED accuracy, AIT."""
-    lines = [f"# {title}", "", "| dataset | K | headline | metrics | AIT (s) |", "|---|---|---|---|---|"]
+    """One table row per result: headline score, P/R/F1 of each metric, ED accuracy, AIT, KB size and coverage."""
+    lines = [f"# {title}", "", "| dataset | K | headline | metrics | AIT (s) | KB entities (coverage) |",
+             "|---|---|---|---|---|---|"]
     for result in results:
         name, value = headline(result)
         seconds = result.get("ait_seconds", result.get("retrieval_seconds", 0.0))
         lines.append(
             f"| {result.get('dataset', '')} | {_k_cell(result)} | {name} {100 * value:.1f} "
-            f"| {_metric_cells(result['metrics'])} | {seconds:.2f} |"
+            f"| {_metric_cells(result['metrics'])} | {seconds:.2f} | {_kb_cell(result)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _kb_cell(result: dict[str, Any]) -> str:
+    """`entities (coverage%: covered / gold InKB mentions)`, empty without a KB."""
+    kb = result.get("kb")
+    if not kb:
+        return ""
+    return (f"{kb['entities']:,} ({100 * kb['coverage']:.1f}%: {kb['covered_mentions']:,} / "
+            f"{kb['gold_inkb_mentions']:,})")
 
 
 def _k_cell(result: dict[str, Any]) -> str:

@@ -1,9 +1,14 @@
-"""Coverage of gold mentions by a KB: the share of gold InKB mentions whose entity the KB holds,
-entities compared by `entity_key` (gold labels and KB ids alike)."""
+"""Coverage of gold mentions by a KB: the share of gold InKB mentions whose entity the KB holds.
+
+A gold label names the KB entity whose id is the label itself or, failing that, the label's
+`entity_key` (the ids of the Wikipedia-scale KB are keys; those of a KB keyed by Wikipedia titles
+match the labels as they are). Only the gold side is keyed, so a KB of millions of ids is never
+re-keyed.
+"""
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from relik_ml.kb_union import entity_key
@@ -16,7 +21,7 @@ class Coverage:
 
     mentions: int
     covered: int
-    entities: int  # distinct gold entity keys
+    entities: int  # distinct gold labels
     covered_entities: int
 
     @property
@@ -28,8 +33,37 @@ class Coverage:
                 "gold_entities": self.entities, "covered_entities": self.covered_entities}
 
 
-def coverage(documents: Sequence[Document], kb_keys: Container[str]) -> Coverage:
-    """Coverage of the documents' gold InKB mentions by a KB given as a set of entity keys."""
-    keys = [entity_key(s.label) for d in documents for s in d.spans if s.label != NME]
-    distinct = set(keys)
-    return Coverage(len(keys), sum(k in kb_keys for k in keys), len(distinct), sum(k in kb_keys for k in distinct))
+def kb_id(label: str, kb_ids: Container[str]) -> str | None:
+    """The id of the KB entity a gold label names (the label, else its key), or None."""
+    if label in kb_ids:
+        return label
+    key = entity_key(label)
+    return key if key in kb_ids else None
+
+
+def coverage(documents: Sequence[Document], kb_ids: Container[str]) -> Coverage:
+    """Coverage of the documents' gold InKB mentions by a KB given by its entity ids."""
+    labels = [s.label for d in documents for s in d.spans if s.label != NME]
+    found = {label: kb_id(label, kb_ids) is not None for label in set(labels)}
+    return Coverage(len(labels), sum(found[label] for label in labels), len(found), sum(found.values()))
+
+
+def with_kb_ids(documents: Sequence[Document], kb_ids: Container[str]) -> list[Document]:
+    """The documents with each covered gold label replaced by the id of the KB entity it names
+    (uncovered and NME labels unchanged), so that predicted ids compare equal to gold labels."""
+    resolved: dict[str, str] = {}
+    out = []
+    for doc in documents:
+        spans = []
+        for span in doc.spans:
+            if span.label != NME and span.label not in resolved:
+                resolved[span.label] = kb_id(span.label, kb_ids) or span.label
+            spans.append(span if span.label == NME else replace(span, label=resolved[span.label]))
+        out.append(replace(doc, spans=tuple(spans)))
+    return out
+
+
+def covered_only(documents: Sequence[Document], kb_ids: Container[str]) -> list[Document]:
+    """The documents without their uncovered gold InKB mentions (NME mentions kept)."""
+    return [replace(d, spans=tuple(s for s in d.spans if s.label == NME or kb_id(s.label, kb_ids) is not None))
+            for d in documents]
