@@ -123,3 +123,14 @@ def test_coverage_counts_gold_inkb_mentions_by_key() -> None:
     found = coverage(docs, {"barack obama", "paris"})
     assert (found.mentions, found.covered, found.share) == (3, 2, 2 / 3)
     assert found.to_json()["covered_entities"] == 2
+
+
+def test_coverage_can_resolve_gold_labels_through_redirects(tmp_path: Path) -> None:
+    from relik_ml.kb.coverage import kb_id, read_redirects
+
+    passages, _ = build(tmp_path)
+    redirects = read_redirects(tmp_path / "kb" / "entity_passages" / "aliases.jsonl")
+    docs = [Document("d", "Obama and Man Utd", (Span(0, 5, "Obama"), Span(10, 17, "Man_United")))]
+    assert coverage(docs, passages).covered == 0  # both dated titles are folded aliases
+    assert coverage(docs, passages, redirects).covered == 2
+    assert kb_id("Man_United", passages, redirects) == "manchester united f.c."
