@@ -1,7 +1,6 @@
 """Retrieval stages: retriever training, sharded passage embeddings, the index, candidates, recall report."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,20 +11,11 @@ from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalRepo
 from relik_ml.index import IndexConfig, PassageIndex
 from relik_ml.io import atomic_directory, write_jsonl, write_manifest
 from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
+from relik_ml.pipeline.embedding_shards import EmbeddingConfig, build_shard, load_shard
 from relik_ml.pipeline.summary import Summary
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
 from relik_ml.tracking import TrackingConfig, start_run
 from relik_ml.types import Passage, Window
-
-EMBEDDINGS_FILE = "embeddings.npy"
-IDS_FILE = "ids.txt"
-
-
-@dataclass(frozen=True)
-class EmbeddingConfig:
-    shards: int = 1  # passage shards (partitions): the work spreads over processes or machines
-    batch_size: int = 128  # passages per forward pass (length-sorted batches)
-
 
 @dataclass(frozen=True)
 class CandidatesConfig:
@@ -69,32 +59,24 @@ def retriever(
     return Summary(name, out, counts, extra=extra)
 
 
-def shard_of(passage_id: str, shards: int) -> int:
-    """Stable shard of a passage id (sha1, never `hash()`)."""
-    return int(hashlib.sha1(passage_id.encode("utf-8")).hexdigest()[:8], 16) % shards
-
-
 def passage_embeddings(retriever_dir: Path, passages_dir: Path, shard: int, config: EmbeddingConfig, out: Path) -> Summary:
-    """Embed one shard of the passages: `embeddings.npy` (n, d) float32 + `ids.txt` in the same order."""
-    from relik_ml.retriever.encoder import Retriever
+    """Embed one shard of the passages: `embeddings.npy` (n, d) float32 + `ids.txt` in the same order.
 
-    passages = [p for p in load_passages(passages_dir) if shard_of(p.id, config.shards) == shard]
-    model = Retriever.from_pretrained(retriever_dir)
-    embeddings = model.encode_passages(passages, config.batch_size, show_progress=len(passages) > 10_000)
-    with atomic_directory(out) as tmp:
-        np.save(tmp / EMBEDDINGS_FILE, embeddings)
-        (tmp / IDS_FILE).write_text("".join(f"{p.id}\n" for p in passages), encoding="utf-8")
-        counts = {"passages": len(passages), "dim": int(embeddings.shape[1]) if len(passages) else 0, "shard": shard}
-        write_manifest(tmp, artifact="passage_embeddings", config=config, counts=counts)
-    return Summary("passage_embeddings", out, counts)
+    Streams `passages.jsonl`; a shard already built from the same config and inputs is reused, and
+    the leftovers of a killed run are removed before the shard is redone (see `embedding_shards`).
+    """
+    manifest, reused = build_shard(retriever_dir, passages_dir, shard, config, out)
+    extra = {"shard_reused": reused, "seconds": manifest.get("seconds", 0.0)}
+    return Summary("passage_embeddings", out, manifest["counts"], extra=extra)
 
 
 def load_embeddings(directories: Sequence[Path]) -> tuple[np.ndarray, list[str]]:
-    """Concatenate embedding shards: (n, d) float32 and their ids."""
+    """Concatenate finished embedding shards: (n, d) float32 and their ids."""
     arrays, ids = [], []
     for directory in directories:
-        arrays.append(np.load(directory / EMBEDDINGS_FILE, allow_pickle=False))
-        ids.extend((directory / IDS_FILE).read_text(encoding="utf-8").splitlines())
+        embeddings, shard_ids = load_shard(directory)
+        arrays.append(embeddings)
+        ids.extend(shard_ids)
     return np.ascontiguousarray(np.concatenate(arrays).astype(np.float32)), ids
 
 
