@@ -134,3 +134,15 @@ def test_coverage_can_resolve_gold_labels_through_redirects(tmp_path: Path) -> N
     assert coverage(docs, passages).covered == 0  # both dated titles are folded aliases
     assert coverage(docs, passages, redirects).covered == 2
     assert kb_id("Man_United", passages, redirects) == "manchester united f.c."
+
+
+@pytest.mark.shared_data
+def test_real_shared_sources_hold_no_evaluation_label(shared_data: Path) -> None:
+    from relik_ml.formats import read_documents
+
+    found = read_shared_sources(shared_data)
+    assert (found.counts["wiki-summaries"], found.counts["nel-kb"], found.counts["rebel"]) == (10_033, 3_815, 1_000)
+    aida = read_documents("aida", [shared_data / kb_sources.AIDA_TSV, *(shared_data / p for p in kb_sources.AIDA_CONLL)])
+    train = {s.label for d in aida if d.split == "train" for s in d.spans if s.label != NME}
+    testa_only = {s.label for d in aida if d.split == "testa" for s in d.spans if s.label != NME} - train
+    assert set(found.training_titles) == train and testa_only and not testa_only & set(found.training_titles)
