@@ -30,7 +30,7 @@ ARTIFACT = "alias_table"
 ENTITIES_FILE = "entities.jsonl.gz"  # {"id": entity id} per line, in KB row order
 ALIASES_FILE = "aliases.jsonl.gz"  # {"case", "alias", "entities": [[row, anchor count, source], ...]}
 
-Packed = int | tuple[int, ...]  # row * 2 + (TITLE | ALIAS)
+Packed = int | list[int]  # row * 2 + (TITLE | ALIAS); a list when the alias has several
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class AliasTable:
             if source != ANCHOR:
                 static.append(row * 2 + source)
         if static:
-            self.static[case][alias] = static[0] if len(static) == 1 else tuple(static)
+            self.static[case][alias] = static[0] if len(static) == 1 else static
 
 
 class AliasTableBuilder:
@@ -201,7 +201,8 @@ class AliasTableBuilder:
         return [code // 2 for code in codes if code % 2 == TITLE]
 
     def _cases(self, alias: str) -> list[tuple[Case, str]]:
-        return [("cased", alias), ("uncased", self.table.key(alias))]
+        keyed = self.table.key(alias)
+        return [("cased", alias), ("uncased", alias if keyed == alias else keyed)]  # one string object when equal
 
     def _add_static(self, alias: str, row: int, source: int) -> None:
         if not alias.strip():
@@ -215,9 +216,9 @@ class AliasTableBuilder:
                 entries[text] = code
             elif isinstance(old, int):
                 if old != code:
-                    entries[text] = (old, code)
-            elif code not in old:
-                entries[text] = (*old, code)
+                    entries[text] = [old, code]
+            else:
+                old.append(code)  # a repeated (alias, row, source) is merged when ranked
 
 
 def key_name(key: Callable[[str], str]) -> str:
