@@ -27,8 +27,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# One line per asset and a summary; every log line and warning goes to dagster_home/logs/lineage-*.log
+# (`make demo V=1` shows them instead).
 demo: install
-	$(BIN)/python -m relik_assets.lineage
+	@$(BIN)/python -m relik_assets.lineage $(if $(V),--verbose)
 
 test: install
 	$(BIN)/python -m pytest
