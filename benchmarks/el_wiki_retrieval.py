@@ -54,8 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kb", type=Path, default=ROOT / "data/real-wiki/entity_passages")
     parser.add_argument("--embeddings", type=Path, default=ROOT / "data/real-wiki/el/passage_embeddings",
                         help="passage-embedding shards (<dir>/<shard>/embeddings.npy + ids.txt)")
-    parser.add_argument("--retriever", type=Path, default=None,
-                        help="retriever directory that embedded the shards (default: the shards' manifest)")
+    parser.add_argument("--retriever", type=Path, default=ROOT / "data/real-wiki/el/retriever_zero_shot",
+                        help="the retriever directory that embedded the shards")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/el_wiki.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "data/real-wiki/baselines",
                         help="where the alias table is saved")
@@ -239,7 +239,7 @@ def dense_zero_shot(args: argparse.Namespace, mentions: Sequence[Mention], windo
 
     torch.set_num_threads(args.threads)
     shards = sorted(p.parent for p in args.embeddings.glob("*/embeddings.npy"))
-    retriever_dir = args.retriever or Path(read_manifest(shards[0]).get("retriever", ""))
+    retriever_dir = args.retriever
     retriever = Retriever.from_pretrained(retriever_dir)
     queries = clock.run("dense_zero_shot/encode_windows", lambda: retriever.encode_windows(windows, 128))
     retrieved, rows = clock.run("dense_zero_shot/search", lambda: exact_over_shards(queries, shards, max(KS)))
@@ -250,7 +250,7 @@ def dense_zero_shot(args: argparse.Namespace, mentions: Sequence[Mention], windo
                         "search": clock.seconds["dense_zero_shot/search"]}}
 
 
-def exact_over_shards(queries: np.ndarray, shards: Sequence[Path], k: int, rows_per_block: int = 262_144
+def exact_over_shards(queries: np.ndarray, shards: Sequence[Path], k: int, rows_per_block: int = 131_072
                       ) -> tuple[list[list[str]], int]:
     """Top-k passage ids per query over every shard's embeddings (memory-mapped, a block at a time)."""
     from relik_ml.index import exact_search
@@ -262,7 +262,7 @@ def exact_over_shards(queries: np.ndarray, shards: Sequence[Path], k: int, rows_
         embeddings = np.load(shard / "embeddings.npy", mmap_mode="r")
         ids = np.array((shard / "ids.txt").read_text(encoding="utf-8").splitlines(), dtype=object)
         for start in range(0, len(embeddings), rows_per_block):
-            block = np.ascontiguousarray(embeddings[start : start + rows_per_block], dtype=np.float32)
+            block = np.array(embeddings[start : start + rows_per_block], dtype=np.float32)  # a writable copy
             scores, positions = exact_search(block, queries, k)  # (q, k)
             merged_scores = np.concatenate([best_scores, scores], axis=1)  # (q, 2k)
             merged_ids = np.concatenate([best_ids, ids[start + np.maximum(positions, 0)]], axis=1)
@@ -283,8 +283,9 @@ def kb_facts(kb: Path, mentions: Sequence[Mention]) -> tuple[Results, set[str]]:
         with_text += bool(p.text)
         covered.update(k for k in (entity_key(p.id), entity_key(p.title)) if k in gold)
     covered_mentions = sum(m.key in covered for m in mentions)
-    facts = {"path": str(kb), "passages": passages, "with_text": with_text,
-             "manifest_counts": read_manifest(kb).get("counts", {}),
+    manifest = read_manifest(kb)
+    facts = {"path": str(kb), "created": manifest.get("created", ""), "passages": passages, "with_text": with_text,
+             "manifest_counts": manifest.get("counts", {}),
              "testa_inkb_mentions": len(mentions), "testa_covered_mentions": covered_mentions,
              "coverage": round(100 * covered_mentions / max(len(mentions), 1), 2),
              "testa_distinct_entities": len(gold), "testa_distinct_entities_covered": len(covered)}
@@ -323,22 +324,23 @@ def main(argv: list[str] | None = None) -> Results:
     runs.setdefault("dense_fine_tuned", {"status": "not trained this session (slot)"})
     started = time.monotonic()
     if systems & set(MENTION_SYSTEMS):
-        runs.update(stamped(mention_rankers(args, mentions, train, covered, systems, clock), args))
+        runs.update(stamped(mention_rankers(args, mentions, train, covered, systems, clock), args, kb))
         save(args, results, clock, started)
     if "bm25" in systems:
-        runs.update(stamped({"bm25": bm25_system(args, mentions, windows, covered, clock)}, args))
+        runs.update(stamped({"bm25": bm25_system(args, mentions, windows, covered, clock)}, args, kb))
         save(args, results, clock, started)
     if "dense_zero_shot" in systems:
-        runs.update(stamped({"dense_zero_shot": dense_zero_shot(args, mentions, windows, covered, clock)}, args))
+        runs.update(stamped({"dense_zero_shot": dense_zero_shot(args, mentions, windows, covered, clock)}, args, kb))
         save(args, results, clock, started)
     return results
 
 
-def stamped(systems: Results, args: argparse.Namespace) -> Results:
-    """Each system's results with the commit, date and testa slice they were measured on."""
+def stamped(systems: Results, args: argparse.Namespace, kb: Results) -> Results:
+    """Each system's results with the commit, date, KB and testa slice they were measured on."""
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {name: {**result, "git_commit": git_commit(), "measured": when, "max_docs": args.max_docs}
-            for name, result in systems.items()}
+    facts = {"git_commit": git_commit(), "measured": when, "max_docs": args.max_docs,
+             "kb_passages": kb["passages"], "kb_created": kb["created"]}
+    return {name: {**result, **facts} for name, result in systems.items()}
 
 
 def save(args: argparse.Namespace, results: Results, clock: Clock, started: float) -> None:
