@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
 
 from relik_ml.errors import InputError
 from relik_ml.types import NME, Document, Passage, Span, Triplet, Window
-from relik_ml.validate import Problem, document_problems, passage_problems, raise_if_any, window_problems
+from relik_ml.validate import (
+    Problem,
+    document_problems,
+    document_tables,
+    passage_problems,
+    passage_tables,
+    raise_if_any,
+    window_problems,
+    window_tables,
+)
 from relik_ml.windows import make_windows
 
 TEXT = "Germany beat France 2-1 in Paris ."
@@ -55,17 +65,18 @@ def test_good_document_has_no_problems() -> None:
 
 
 @pytest.mark.parametrize(
-    ("spans", "field"),
+    ("spans", "problems"),
     [
-        ((Span(30, 40, "Germany"),), "spans[0]"),
-        ((Span(-1, 3, "Germany"),), "spans[0]"),
-        ((Span(5, 5, "Germany"),), "spans[0]"),
-        ((GERMANY, Span(13, 19, "Italy")), "spans[1].label"),
+        ((Span(30, 40, "Germany"),), [(0, "spans[0].end")]),
+        ((Span(-1, 3, "Germany"),), [(0, "spans[0].start")]),
+        ((Span(5, 5, "Germany"),), [(0, "spans[0].end"), (0, "spans[0].text")]),
+        ((Span(12, 19, "France"),), [(0, "spans[0].text")]),
+        ((GERMANY, Span(13, 19, "Italy")), [(0, "spans[1].label")]),
     ],
 )
-def test_bad_span_is_reported(spans: tuple[Span, ...], field: str) -> None:
+def test_bad_span_is_reported(spans: tuple[Span, ...], problems: list[tuple[int, str]]) -> None:
     doc = Document("d1", TEXT, spans)
-    assert fields(document_problems([doc], kb_ids={"Germany"})) == [(0, field)]
+    assert fields(document_problems([doc], kb_ids={"Germany", "France"})) == problems
 
 
 def test_labels_are_not_checked_without_a_kb() -> None:
@@ -92,7 +103,7 @@ def test_windows_made_from_a_document_have_no_problems() -> None:
     [
         ({"text": "Germany beat Italy"}, "text"),
         ({"doc_id": "missing"}, "doc_id"),
-        ({"spans": (Span(0, 99),)}, "spans[0]"),
+        ({"spans": (Span(0, 99),)}, "spans[0].end"),
         ({"text": "", "end": 0, "start": 0}, "text"),
     ],
 )
@@ -113,4 +124,39 @@ def test_raise_if_any_names_the_field_and_counts_the_rest() -> None:
     with pytest.raises(InputError) as caught:
         raise_if_any(problems, path="kb/passages.jsonl")
     assert caught.value.field == "title"
-    assert str(caught.value) == "kb/passages.jsonl: field 'title': record 0 ('Q1'): is empty (and 3 more problems)"
+    assert str(caught.value) == "kb/passages.jsonl: field 'title': record 0 ('Q1'): must not be blank (and 3 more problems)"
+
+
+
+KB = {"Germany", "France"}
+BROKEN = {
+    "passages": [*good_passages(), Passage("Q183", " ", "x" * 5001)],
+    "documents": [replace(good_document(), spans=(Span(-1, 3), Span(5, 5), Span(12, 19, "Italy")),
+                          triplets=(Triplet(GERMANY, "", FRANCE),))],
+    "windows": [Window("d1#0", "d1", "Germany", 0, 9, (Span(3, 12),)), Window("d1#0", "d1", "", 0, 0)],
+}
+LIBRARY = {
+    "passages": (passage_tables, passage_problems),
+    "documents": (lambda r: document_tables(r, KB), lambda r: document_problems(r, KB)),
+    "windows": (window_tables, window_problems),
+}
+
+
+def snake(name: str) -> str:
+    """`ExpectColumnValuesToBeUnique` -> `expect_column_values_to_be_unique` (GX's result names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@pytest.mark.parametrize("suite", sorted(BROKEN))
+def test_the_gx_suite_finds_broken_the_rules_the_library_check_reports(suite: str) -> None:
+    from relik_assets.validation import validate_documents, validate_passages, validate_windows
+    from relik_assets.validation.suites import EXPECTATIONS
+
+    run_gx = {"passages": validate_passages, "documents": lambda r: validate_documents(r, KB),
+              "windows": validate_windows}[suite]
+    tables, problems = (make(BROKEN[suite]) for make in LIBRARY[suite])
+    rule_of = {(t.name, snake(EXPECTATIONS[rule.kind]), ",".join(rule.columns)): rule for t in tables for rule in t.rules}
+    broken = [rule_of[o.table, o.expectation, o.column] for o in run_gx(BROKEN[suite]).failures()]
+    gx = {(rule.field, rule.says) for rule in broken}
+    library = {(problem.field.split(".")[-1], problem.message) for problem in problems}
+    assert len(gx) >= 3 and gx == library
