@@ -1,8 +1,9 @@
 """Start `dagster dev` on 127.0.0.1 in its own process group and stop the whole group cleanly.
 
 `dagster dev` maps SIGTERM onto its SIGINT handler; started from a background job it inherits an
-ignored SIGINT and so ignores SIGTERM too (STACK.md). The child therefore gets the default
-dispositions back, runs in its own session, and is stopped by signalling it, then its group.
+ignored SIGINT (a shell starts background jobs so, and exec keeps it) and so ignores SIGTERM too.
+The child therefore gets the default dispositions back, runs in its own session, and is stopped by
+signalling it, then its group.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The annotation output schema (ARCHITECTURE.md): one JSON object per text."""
+"""The annotation output schema (`relik-ml annotate`, `Prediction` as JSON): one JSON object per text."""
 from __future__ import annotations
 
 from collections.abc import Mapping

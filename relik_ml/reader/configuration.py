@@ -47,7 +47,7 @@ class RelikReaderConfig(PretrainedConfig):
     candidate_text: CandidateText = "title"
     # Tokens kept per candidate text (title or title+description) after tokenisation.
     max_candidate_tokens: int = 32
-    # Input budget in tokens; BERT-family backbones have 512 positions (MODELS.md). See "trim" above.
+    # Input budget in tokens; BERT-family backbones (MiniLM-L6, me5-small) have 512 positions. See "trim" above.
     max_input_tokens: int = 512
     # Hidden size of the start/end heads: 0 = one linear layer as in the paper; > 0 adds a GELU layer.
     span_head_hidden_size: int = 0

@@ -1,7 +1,7 @@
 """`relik-ml annotate` on awkward texts: empty, whitespace only, 100,000 characters, non-Latin scripts.
 
-(The Python API cases are in test_relik.py.) Every output line must follow the ARCHITECTURE.md
-schema with offsets into the original text.
+(The Python API cases are in test_relik.py.) Every output line must follow the annotation
+schema (relik_ml/inference/output.py) with offsets into the original text.
 """
 from __future__ import annotations
 

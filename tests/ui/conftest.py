@@ -16,7 +16,7 @@ from tests.paths import ROOT, SAMPLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
-# Debian's Chromium on a closed network (STACK.md): no GPU, no QUIC, no background connections.
+# Debian's Chromium on a closed network: no GPU, no QUIC, no background connections.
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
