@@ -126,7 +126,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from relik_ml.evaluation.report import markdown, write_report
     from relik_ml.formats import read_documents
     from relik_ml.inference import Relik
-    from relik_ml.retriever.encoder import CONFIG_FILE as RETRIEVER_CONFIG_FILE
+    from relik_ml.retriever.encoder import is_retriever_dir
 
     try:
         documents = read_documents(args.format, args.paths)
@@ -140,7 +140,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not documents:
             raise InputError(f"no document of split {args.split!r} in {[str(p) for p in args.paths]}", field="split")
         name = f"{name}:{args.split}"
-    if (Path(args.model) / RETRIEVER_CONFIG_FILE).exists():  # a trained retriever directory, not a model directory
+    if is_retriever_dir(args.model):  # a trained retriever directory, not a model directory
         results = [_evaluate_retriever_dir(args, documents, name)]
     elif (relik := Relik.from_pretrained(args.model, precision=args.precision)).reader is None:
         results = [evaluate_retriever(relik, documents, dataset_name=name, ks=_recall_ks(args))]
@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32", help=PRECISION_HELP)
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
     evaluate.add_argument("--output-dir", default=None, help="also write report.json, report.md and plots here")
-    evaluate.add_argument("--kb", default=None, help="passages for a retriever directory (--model with retriever_config.json)")
+    evaluate.add_argument("--kb", default=None, help="passages for a retriever directory (--model a saved retriever)")
     evaluate.add_argument("--index", default=None, help="passage index artifact searched for a retriever directory")
     evaluate.set_defaults(handler=_evaluate)
 

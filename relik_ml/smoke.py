@@ -1,8 +1,8 @@
 """Smoke queries: a model artifact loads and answers one small, fixed input with finite numbers.
 
 Used by the model-sanity checks of the lineage. The kind of artifact is read from its files: a
-retriever directory (`retriever_config.json`), a reader directory (manifest artifact "reader") or
-a self-contained model directory (`relik.json`, `Relik.from_pretrained`).
+retriever directory (`config.json` of model_type "relik-retriever"), a reader directory (manifest
+artifact "reader") or a self-contained model directory (`relik.json`, `Relik.from_pretrained`).
 """
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def smoke_query(directory: str | Path) -> dict[str, Any]:
     """
     from relik_ml.inference.model_dir import SETTINGS_FILE
     from relik_ml.io import read_manifest
-    from relik_ml.retriever.encoder import CONFIG_FILE as RETRIEVER_CONFIG_FILE
+    from relik_ml.retriever.encoder import is_retriever_dir
 
     directory = Path(directory)
-    if (directory / RETRIEVER_CONFIG_FILE).exists():
+    if is_retriever_dir(directory):
         return _retriever(directory)
     if (directory / SETTINGS_FILE).exists():
         return _model(directory)

@@ -1,46 +1,14 @@
-"""Typed configurations of the retriever model and of its training (defaults: ReLiK Table 3)."""
+"""Typed configuration of the retriever's training (defaults: ReLiK Table 3)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from relik_ml.errors import InputError
+from relik_ml.retriever.configuration import RelikRetrieverConfig
 
-E5_QUERY_PREFIX = "query: "
-E5_PASSAGE_PREFIX = "passage: "
-
-
-@dataclass(frozen=True)
-class RetrieverConfig:
-    """How windows and passages become text for the shared bi-encoder."""
-
-    backbone: str = "minilm-l6"  # backbone name or local HF encoder directory (ReLiK: E5)
-    max_query_tokens: int = 64  # truncation of the window (+ topic) side (ReLiK Table 3: 64)
-    max_passage_tokens: int = 64  # truncation of the passage side (ReLiK Table 3: 64)
-    use_topic_pair: bool = True  # encode `window.topic` (first word of the document) as the second text of a pair
-    query_prefix: str | None = None  # prepended to windows; None = "query: " for E5 backbones, else ""
-    passage_prefix: str | None = None  # prepended to passages; None = "passage: " for E5 backbones, else ""
-    title_separator: str = ". "  # passage text = title + separator + text (title alone when text is empty)
-
-    def resolved(self, is_e5: bool) -> RetrieverConfig:
-        """Return a copy whose `None` prefixes are replaced by the backbone's convention."""
-        query = self.query_prefix if self.query_prefix is not None else (E5_QUERY_PREFIX if is_e5 else "")
-        passage = self.passage_prefix if self.passage_prefix is not None else (E5_PASSAGE_PREFIX if is_e5 else "")
-        return replace(self, query_prefix=query, passage_prefix=passage)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any], path: str | Path | None = None) -> RetrieverConfig:
-        """Build from a JSON object; unknown fields raise `InputError` naming the field."""
-        known = {f.name for f in fields(cls)}
-        for key in obj:
-            if key not in known:
-                raise InputError("unknown retriever config field", path=path, field=key)
-        return cls(**obj)
-
+# The model config is `RelikRetrieverConfig` (configuration.py); params sections and the stage
+# factory name it `RetrieverConfig`.
+RetrieverConfig = RelikRetrieverConfig
 
 MiningMode = Literal["fraction", "epoch"]
 Task = Literal["el", "re"]

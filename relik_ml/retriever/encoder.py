@@ -1,9 +1,14 @@
-"""The ReLiK retriever: one shared Transformer encoder, mean pooling, dot-product similarity."""
+"""`Retriever`: a `RelikRetrieverModel` with its tokenizer, from window and passage records to embeddings.
+
+A saved retriever is one HF directory: `config.json` (`RelikRetrieverConfig`), `model.safetensors`
+and the tokenizer files, written by `save_pretrained` and read by `from_pretrained` (local files
+only, no remote code).
+"""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,72 +16,89 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from relik_ml.backbones import is_e5, load_encoder, resolve_backbone
 from relik_ml.errors import InputError
-from relik_ml.io import read_json, write_json
-from relik_ml.retriever.config import RetrieverConfig
+from relik_ml.io import read_json
+from relik_ml.retriever.configuration import RelikRetrieverConfig
+from relik_ml.retriever.modeling import RelikRetrieverModel
 from relik_ml.retriever.text import passage_text, window_text
 from relik_ml.types import Passage, Window
 
-CONFIG_FILE = "retriever_config.json"
+CONFIG_FILE = "config.json"
 Item = TypeVar("Item")
 
 
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average token states over the attention mask: (n, t, d), (n, t) -> (n, d)."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (n, t, 1)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+def is_retriever_dir(path: str | Path) -> bool:
+    """True when `path` holds a saved retriever (its `config.json` is a `RelikRetrieverConfig`)."""
+    config = Path(path) / CONFIG_FILE
+    return config.is_file() and read_json(config).get("model_type") == RelikRetrieverConfig.model_type
 
 
-def _resolve_prefixes(config: RetrieverConfig, backbone: Path) -> RetrieverConfig:
-    """Fill unset prefixes from a trained retriever's saved config, else from the backbone's E5-ness."""
-    saved = backbone / CONFIG_FILE
-    if not saved.exists():
-        return config.resolved(is_e5(backbone))
-    previous = RetrieverConfig.from_json(read_json(saved), path=saved)
-    query = config.query_prefix if config.query_prefix is not None else previous.query_prefix
-    passage = config.passage_prefix if config.passage_prefix is not None else previous.passage_prefix
-    return replace(config, query_prefix=query, passage_prefix=passage)
+def _check_saved_config(directory: Path) -> None:
+    """A saved config with a key the retriever does not know is an `InputError` naming the key."""
+    path = directory / CONFIG_FILE
+    if not is_retriever_dir(directory):
+        raise InputError(f"not a retriever directory (no {CONFIG_FILE} of model_type "
+                         f"'{RelikRetrieverConfig.model_type}')", path=directory)
+    known = {f.name for f in dataclasses.fields(RelikRetrieverConfig)} | {"model_type"}
+    for key in read_json(path):
+        if key not in known:
+            raise InputError("unknown retriever config field", path=path, field=key)
 
 
 class Retriever(nn.Module):
     """Bi-encoder whose single encoder embeds both windows (queries) and passages."""
 
-    def __init__(self, encoder: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: RetrieverConfig) -> None:
+    def __init__(self, model: RelikRetrieverModel, tokenizer: PreTrainedTokenizerBase) -> None:
         super().__init__()
-        if config.query_prefix is None or config.passage_prefix is None:
+        if not model.config.is_resolved:
             raise ValueError("Retriever needs a resolved config: call config.resolved(is_e5) first")
-        self.encoder = encoder
+        self.model = model
         self.tokenizer = tokenizer
-        self.config = config
+
+    @property
+    def config(self) -> RelikRetrieverConfig:
+        return self.model.config
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.model.encoder
 
     @classmethod
-    def from_backbone(cls, config: RetrieverConfig) -> Retriever:
-        """Load `config.backbone`: a pretrained encoder or a trained retriever directory (local files only)."""
+    def from_backbone(cls, config: RelikRetrieverConfig) -> Retriever:
+        """Start from `config.backbone`: a pretrained encoder, or a trained retriever directory whose
+        prefixes fill the unset ones of `config` (local files only)."""
         path = resolve_backbone(config.backbone)
+        config = dataclasses.replace(config, encoder=None)
+        if is_retriever_dir(path):
+            trained = cls.from_pretrained(path)
+            query, passage = config.query_prefix, config.passage_prefix
+            config = dataclasses.replace(
+                config,
+                query_prefix=trained.config.query_prefix if query is None else query,
+                passage_prefix=trained.config.passage_prefix if passage is None else passage,
+            )
+            return cls(RelikRetrieverModel.from_encoder(trained.encoder, config), trained.tokenizer)
         tokenizer, encoder = load_encoder(path)
-        return cls(encoder, tokenizer, _resolve_prefixes(config, path))
+        return cls(RelikRetrieverModel.from_encoder(encoder, config.resolved(is_e5(path))), tokenizer)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> Retriever:
         """Load a retriever written by `save_pretrained` (safetensors, no remote code)."""
         directory = Path(directory)
-        config_path = directory / CONFIG_FILE
-        if not config_path.exists():
-            raise InputError(f"not a retriever directory (no {CONFIG_FILE})", path=directory)
-        config = RetrieverConfig.from_json(read_json(config_path), path=config_path)
-        tokenizer, encoder = load_encoder(directory)
-        return cls(encoder, tokenizer, config)
+        _check_saved_config(directory)
+        model = RelikRetrieverModel.from_pretrained(directory, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, trust_remote_code=False)
+        return cls(model, tokenizer)
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """Write the HF encoder (safetensors), its tokenizer and `retriever_config.json`."""
+        """Write the model (config.json + model.safetensors) and its tokenizer."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(directory)
+        self.model.save_pretrained(directory, safe_serialization=True)
         self.tokenizer.save_pretrained(directory)
-        write_json(directory / CONFIG_FILE, self.config.to_json())
 
     @property
     def device(self) -> torch.device:
@@ -88,8 +110,7 @@ class Retriever(nn.Module):
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Embed tokenised inputs: input_ids (n, t) -> embeddings (n, d)."""
-        hidden = self.encoder(**inputs).last_hidden_state  # (n, t, d)
-        return mean_pool(hidden, inputs["attention_mask"])
+        return self.model(**inputs)
 
     def window_inputs(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]:
         """Tokenise windows (with their topic as second text when configured), padded to the longest."""

@@ -14,7 +14,8 @@ from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from relik_ml.errors import InputError
 from relik_ml.io import atomic_directory, write_manifest
 from relik_ml.retriever.callbacks import HardNegativeMiner
-from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.retriever.config import RetrieverTrainConfig
+from relik_ml.retriever.configuration import RelikRetrieverConfig
 from relik_ml.retriever.data import build_examples
 from relik_ml.retriever.datamodule import RetrieverDataModule
 from relik_ml.retriever.encoder import Retriever
@@ -46,7 +47,7 @@ def train_retriever(
     train_windows: Sequence[Window],
     dev_windows: Sequence[Window],
     passages: Sequence[Passage],
-    retriever_config: RetrieverConfig,
+    retriever_config: RelikRetrieverConfig,
     train_config: RetrieverTrainConfig,
     output_dir: str | Path,
     *,
@@ -189,7 +190,7 @@ def _keep_best_weights(
 def _write_artifact(
     retriever: Retriever,
     summary: RetrieverTrainSummary,
-    retriever_config: RetrieverConfig,
+    retriever_config: RelikRetrieverConfig,
     train_config: RetrieverTrainConfig,
     kb_size: int,
 ) -> None:
@@ -198,7 +199,8 @@ def _write_artifact(
         write_manifest(
             tmp,
             artifact=ARTIFACT,
-            config={"retriever": retriever.config.to_json(), "train": train_config, "requested": retriever_config},
+            config={"retriever": retriever.config.to_json(), "train": train_config,
+                    "requested": retriever_config.to_json()},
             counts={
                 "train_examples": summary.train_examples,
                 "skipped_train_windows": summary.skipped_train_windows,

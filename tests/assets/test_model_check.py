@@ -49,7 +49,8 @@ def test_non_finite_weights_fail(model_dir, tmp_path):
 def test_a_model_that_cannot_answer_fails_with_the_reason(model_dir, tmp_path):
     broken = tmp_path / "retriever"
     shutil.copytree(model_dir / "retriever", broken)
-    (broken / "retriever_config.json").write_text(json.dumps({"backbone": 3}), encoding="utf-8")
+    config = json.loads((broken / "config.json").read_text(encoding="utf-8"))
+    (broken / "config.json").write_text(json.dumps({**config, "max_query_tokens": 0}), encoding="utf-8")
     passed, metadata = result(broken)
     assert not passed and "error" in metadata["smoke_query"]
 

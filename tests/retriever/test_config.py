@@ -4,7 +4,9 @@ import pytest
 
 from relik_ml.errors import InputError
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.retriever.configuration import RelikRetrieverConfig
 from relik_ml.retriever.encoder import Retriever
+from relik_ml.retriever.modeling import RelikRetrieverModel
 
 
 def test_defaults_follow_the_paper():
@@ -25,16 +27,19 @@ def test_invalid_train_configs_raise():
             RetrieverTrainConfig(**bad)
 
 
-def test_json_round_trip_and_unknown_fields():
+def test_settings_round_trip_and_unknown_or_bad_keys():
     config = RetrieverConfig(backbone="me5-small", use_topic_pair=False).resolved(is_e5=True)
-    assert RetrieverConfig.from_json(config.to_json()) == config
-    with pytest.raises(InputError, match="x.json: field 'topic'"):
-        RetrieverConfig.from_json({"topic": True}, path="x.json")
+    assert RelikRetrieverConfig.from_settings(config.to_json()).to_json() == config.to_json()
+    assert (config.query_prefix, config.passage_prefix) == ("query: ", "passage: ")
+    with pytest.raises(InputError, match=r"field 'el.retriever.model': unknown retriever keys \['topic'\]"):
+        RelikRetrieverConfig.from_settings({"topic": True}, field="el.retriever.model")
+    with pytest.raises(InputError, match="max_query_tokens must be >= 1"):
+        RelikRetrieverConfig.from_settings({"max_query_tokens": 0})
 
 
 def test_a_trained_retriever_directory_is_a_backbone_that_keeps_its_prefixes(retriever, tmp_path):
     config = RetrieverConfig(query_prefix="q: ", passage_prefix="p: ")
-    custom = Retriever(retriever.encoder, retriever.tokenizer, config)
+    custom = Retriever(RelikRetrieverModel.from_encoder(retriever.encoder, config), retriever.tokenizer)
     custom.save_pretrained(tmp_path)
     loaded = Retriever.from_backbone(RetrieverConfig(backbone=str(tmp_path), max_query_tokens=16))
     assert (loaded.config.query_prefix, loaded.config.passage_prefix) == ("q: ", "p: ")

@@ -8,7 +8,9 @@ import torch
 
 from relik_ml.errors import InputError
 from relik_ml.retriever.config import RetrieverConfig
-from relik_ml.retriever.encoder import CONFIG_FILE, Retriever, mean_pool
+from relik_ml.retriever.configuration import RelikRetrieverConfig
+from relik_ml.retriever.encoder import CONFIG_FILE, Retriever
+from relik_ml.retriever.modeling import RelikRetrieverModel, mean_pool
 from relik_ml.retriever.text import passage_text, window_text
 from relik_ml.types import Passage, Window
 
@@ -45,7 +47,7 @@ def test_windows_use_topic_as_text_pair(retriever, tokenizer):
     assert inputs["token_type_ids"][0].tolist()[-2:] == [1, 1]
 
 
-def test_prefixes_follow_the_backbone_convention():
+def test_prefixes_follow_the_backbone_convention(retriever):
     e5 = RetrieverConfig().resolved(is_e5=True)
     plain = RetrieverConfig(use_topic_pair=False).resolved(is_e5=False)
     window = Window("w", "d", "text", 0, 4, topic="T")
@@ -53,23 +55,28 @@ def test_prefixes_follow_the_backbone_convention():
     assert window_text(window, plain) == ("text", None)
     assert passage_text(Passage("Q1", "Rome", "capital of Italy"), e5) == "passage: Rome. capital of Italy"
     assert passage_text(Passage("P17", "country", ""), plain) == "country"
-    with pytest.raises(ValueError):
-        Retriever(None, None, RetrieverConfig())  # unresolved prefixes
+    unresolved = RelikRetrieverModel(RelikRetrieverConfig(encoder=retriever.config.encoder))
+    with pytest.raises(ValueError, match="resolved config"):
+        Retriever(unresolved, retriever.tokenizer)
 
 
 def test_save_and_load_give_identical_embeddings(retriever, tmp_path):
     passages = _passages(5)
     windows = [Window(f"w{i}", "d", f"mention number {i}", 0, 16, topic="News") for i in range(3)]
     retriever.save_pretrained(tmp_path)
-    assert (tmp_path / "model.safetensors").exists() and (tmp_path / CONFIG_FILE).exists()
+    assert sorted(p.name for p in tmp_path.glob("*.json") if "token" not in p.name) == [CONFIG_FILE]
+    assert (tmp_path / "model.safetensors").exists()
+    saved = json.loads((tmp_path / CONFIG_FILE).read_text())
+    assert saved["model_type"] == "relik-retriever" and saved["encoder"]["model_type"] == "bert"
+    assert {k: saved[k] for k in retriever.config.to_json()} == retriever.config.to_json()  # every hyper-parameter
     loaded = Retriever.from_pretrained(tmp_path)
-    assert loaded.config == retriever.config
+    assert loaded.config.to_json() == retriever.config.to_json()
     np.testing.assert_array_equal(loaded.encode_passages(passages), retriever.encode_passages(passages))
     np.testing.assert_array_equal(loaded.encode_windows(windows), retriever.encode_windows(windows))
 
 
 def test_from_pretrained_rejects_bad_directories(retriever, tmp_path):
-    with pytest.raises(InputError, match="no retriever_config.json"):
+    with pytest.raises(InputError, match="not a retriever directory"):
         Retriever.from_pretrained(tmp_path)
     retriever.save_pretrained(tmp_path)
     config = json.loads((tmp_path / CONFIG_FILE).read_text())
