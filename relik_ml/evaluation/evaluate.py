@@ -4,7 +4,9 @@ EL results state the model KB's size and its coverage of the gold InKB mentions 
 InKB EL over all gold InKB mentions (`inkb_el`) and over the covered ones only (`inkb_el_covered`:
 an uncovered mention and any prediction on its offsets leave both sides). A gold label names the KB
 entity whose id is the label or its `entity_key` (relik_ml.kb.coverage), so a KB with key ids (the
-Wikipedia-scale KB) and one with title ids are scored alike.
+Wikipedia-scale KB) and one with title ids are scored alike; given `redirects` (alias key -> id, the
+KB's `aliases.jsonl` read by `relik_ml.kb.coverage.read_redirects`), a dated gold title resolves to
+the entity it redirects to.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from relik_ml import metrics
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
-from relik_ml.kb.coverage import coverage, covered_only, with_kb_ids
+from relik_ml.kb.coverage import Redirects, coverage, covered_only, with_kb_ids
 from relik_ml.metrics import relations as relation_metrics
 from relik_ml.retriever.evaluate import DEFAULT_KS, recall_with_kb
 from relik_ml.types import NME, Document, Passage, Prediction
@@ -24,7 +26,8 @@ from relik_ml.windows import WindowConfig, windows_for_documents
 
 
 def evaluate_model(
-    relik: Relik, documents: Sequence[Document], *, dataset_name: str, top_k: int | None = None
+    relik: Relik, documents: Sequence[Document], *, dataset_name: str, top_k: int | None = None,
+    redirects: Redirects | None = None,
 ) -> dict[str, Any]:
     """Annotate the document texts (timed: `ait_seconds`), score them, then an ED pass on gold mentions."""
     config = relik.reader.config
@@ -35,12 +38,12 @@ def evaluate_model(
     scores: dict[str, Any] = {"mention_detection": metrics.mention_detection(documents, predictions).to_json()}
     kb_ids = relik.entities.passages if relik.entities is not None else {}
     if config.has_entities:
-        gold = with_kb_ids(documents, kb_ids)
+        gold = with_kb_ids(documents, kb_ids, redirects)
         covered = covered_only(gold, kb_ids)
         scores["inkb_el"] = metrics.inkb_el(gold, predictions).to_json()
         scores["inkb_el_covered"] = metrics.inkb_el(covered, _outside_dropped(predictions, gold, covered)).to_json()
         scores["ed"] = metrics.ed_accuracy(gold, _disambiguate(relik, documents, k))
-    kb = coverage(documents, kb_ids) if relik.entities is not None else None
+    kb = coverage(documents, kb_ids, redirects) if relik.entities is not None else None
     if config.has_relations:  # re_strict; cIE adds cie and triplet_el
         scores.update(relation_metrics.relation_scores(documents, predictions, config.task))
     return {

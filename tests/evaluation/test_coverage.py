@@ -65,3 +65,14 @@ def test_evaluate_model_states_kb_size_coverage_and_both_f1s(relik) -> None:
     assert scores["inkb_el_covered"]["recall"] >= scores["inkb_el"]["recall"]
     row = markdown([result]).splitlines()[-1]
     assert row.endswith(f"| {kb['entities']:,} (75.0%: 3 / 4) |") and "inkb_el_covered P" in row
+
+
+def test_redirects_resolve_dated_gold_titles(relik) -> None:
+    documents = read_documents("elevant", [ELEVANT])
+    first = documents[0]
+    dated = replace(first.spans[0], label="Home_Depot")  # a dated title of Q864407
+    documents = [replace(first, spans=(dated, *first.spans[1:])), *documents[1:]]
+    assert evaluate_model(relik, documents, dataset_name="elevant")["kb"]["covered_mentions"] == 3
+    result = evaluate_model(relik, documents, dataset_name="elevant", redirects={"home depot": "Q864407"})
+    assert result["kb"]["covered_mentions"] == 4 and result["gold_outside_kb"] == 0
+    assert result["metrics"]["inkb_el_covered"]["tp"] + result["metrics"]["inkb_el_covered"]["fn"] == 4
