@@ -37,8 +37,14 @@ class Step:
 
     @property
     def label(self) -> str:
+        return self.labelled()
+
+    def labelled(self, failed_at: str | None = None) -> str:
+        """`el/reader`, `task_windows (8 partitions)` or `task_windows (8 partitions, failed at aida-testa)`."""
         name = self.key.to_user_string()
-        return name if self.partition_keys == (None,) else f"{name} ({len(self.partition_keys)} partitions)"
+        if self.partition_keys == (None,):
+            return name
+        return f"{name} ({len(self.partition_keys)} partitions{f', failed at {failed_at}' if failed_at else ''})"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class Outcome:
         flags = [event.materialization.metadata.get("reused") for r in self.results
                  for event in r.get_asset_materialization_events()]
         return bool(flags) and all(flag is not None and flag.value is True for flag in flags)
+
+    @property
+    def label(self) -> str:
+        """The step's label, and the partition that failed if one did."""
+        return self.step.labelled(None if self.success else self.step.partition_keys[len(self.results) - 1])
 
     @property
     def status(self) -> str:
@@ -113,7 +124,7 @@ def run_step(
             break
     outcome = Outcome(step, tuple(results), time.perf_counter() - started)
     if out is not None:
-        print(asset_line(outcome.status, outcome.seconds, step.label), file=out, flush=True)
+        print(asset_line(outcome.status, outcome.seconds, outcome.label), file=out, flush=True)
     return outcome
 
 
@@ -148,13 +159,12 @@ def summary(outcomes: Sequence[Outcome], instance: dg.DagsterInstance, seconds: 
     built = sum(o.status == "built" for o in outcomes)
     lines = [f"lineage succeeded in {duration(seconds)}: {len(outcomes)} assets, {built} built, "
              f"{len(outcomes) - built} reused{logged}"]
-    done = {o.step.key for o in outcomes}
     models = {}
-    for branch in ("el", "re", "cie"):
-        report, model = (dg.AssetKey([branch, name]) for name in ("evaluation_report", "promoted_model"))
-        if report in done and model in done:
-            lines.append(_branch_line(branch, _metadata(instance, report), _metadata(instance, model)))
-            models[branch] = shown(_metadata(instance, model)["path"])
+    for key in (o.step.key for o in outcomes if o.step.key.path[-1] == "promoted_model"):
+        branch = key.path[0]
+        model = shown(_metadata(instance, key)["path"])
+        lines.append(_branch_line(branch, _metadata(instance, dg.AssetKey([branch, "evaluation_report"])), model))
+        models[branch] = model
     return lines + _next_commands(models)
 
 
@@ -163,10 +173,10 @@ def _metadata(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict:
     return {name: value.value for name, value in event.asset_materialization.metadata.items()}
 
 
-def _branch_line(branch: str, report: dict, model: dict) -> str:
+def _branch_line(branch: str, report: dict, model: str) -> str:
     f1 = report.get("gated_f1", -1.0)
     gate = ("passed" if report.get("gate_passed") else "FAILED") + (f", F1 {100 * f1:.1f}" if f1 >= 0 else "")
-    return f"{branch:<4} report {shown(report['report'])} (gate {gate}); model {shown(model['path'])}"
+    return f"{branch:<4} report {shown(report['report'])} (gate {gate}); model {model}"
 
 
 def _next_commands(models: dict[str, str]) -> list[str]:

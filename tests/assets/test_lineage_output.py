@@ -10,9 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import AssetKey
+
 from relik_assets.console import ProgressBar
 from relik_assets.definitions import build_definitions
-from relik_assets.lineage import lineage_steps, with_upstream
+from relik_assets.lineage import Step, lineage_steps, with_upstream
 from tests.paths import ROOT, temp_params
 
 TARGET = "el/retriever_pretrained"  # the KB texts, pretraining windows, backbones, then a 1-step training
@@ -92,3 +94,10 @@ def test_the_progress_bar_draws_on_a_terminal_only_and_is_erased_when_closed():
     assert "el/reader" in terminal.getvalue() and "4/4" in terminal.getvalue()
     assert terminal.getvalue().endswith("\r")  # the bar's line is cleared, the asset line replaces it
     assert piped.getvalue() == ""
+
+
+def test_a_partitioned_asset_is_one_line_naming_the_partition_that_failed():
+    step = Step(AssetKey(["task_windows"]), ("aida-train", "aida-testa"))
+    assert step.label == "task_windows (2 partitions)"
+    assert step.labelled(failed_at="aida-testa") == "task_windows (2 partitions, failed at aida-testa)"
+    assert Step(AssetKey(["el", "reader"]), (None,)).label == "el/reader"
