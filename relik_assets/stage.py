@@ -9,16 +9,12 @@ import dagster as dg
 
 from relik_ml.config import Params
 from relik_ml.stages import stage_call
+from relik_ml.stages.dvc_lock import dvc_stage
 from relik_ml.stages.memo import run_memoized
 
 from relik_assets.resources import DvcResource
 
 CheckFn = Callable[[Path], Sequence[dg.AssetCheckResult]]
-
-
-def dvc_stage(name: str, partition: str | None) -> str:
-    """The DVC stage name of an asset (partitions are `foreach` items: `name@partition`)."""
-    return f"{name}@{partition}" if partition else name
 
 
 def materialize_stage(

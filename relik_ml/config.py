@@ -87,6 +87,7 @@ class Params:
     task_windows: WindowParams
     backbones: BackbonesConfig
     sections: dict[str, Any]  # the raw mapping, for stages configured by their own modules
+    source: Path | None = None  # the params file these were read from
 
     def resolve(self, path: str | Path) -> Path:
         """A params path made absolute against the project root."""
@@ -161,6 +162,7 @@ def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | No
         task_windows=build_section(WindowParams, sections.get("task_windows"), name="task_windows", source=path),
         backbones=build_section(BackbonesConfig, sections.get("backbones"), name="backbones", source=path),
         sections=sections,
+        source=path,
     )
 
 

@@ -7,6 +7,7 @@ is the DVC graph. Each asset carries the checks of its stage's role (`relik_asse
 import functools
 import hashlib
 import inspect
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -21,10 +22,21 @@ from relik_assets.stage import materialize_stage
 HEAVY_POOL = "heavy"
 
 
-def code_version(stage: Stage) -> str:
-    """A hash of the module that defines the stage's call: editing the stage marks the asset stale."""
+def code_version(stage: Stage, params: Params) -> str:
+    """A hash of the module that defines the stage's call and of the values of the params keys the
+    stage reads (the keys DVC hashes): editing the stage or its params marks the asset stale."""
     call = stage.call.func if isinstance(stage.call, functools.partial) else stage.call
-    return _file_digest(inspect.getsourcefile(call) or "")
+    values = json.dumps({key: _params_value(params.sections, key) for key in stage.params}, sort_keys=True,
+                        default=str)
+    return f"{_file_digest(inspect.getsourcefile(call) or '')}-{hashlib.sha256(values.encode()).hexdigest()[:12]}"
+
+
+def _params_value(sections: dict, key: str) -> object:
+    """The value at a dotted params key (None where it is not set)."""
+    node: object = sections
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 @functools.cache
@@ -56,7 +68,7 @@ def stage_asset(stage: Stage, params: Params) -> dg.AssetsDefinition:
         group_name=stage.group,
         deps=[asset_key(u) for u in stage.upstream] + [dg.AssetKey(r) for r in stage.raw],
         partitions_def=partitions,
-        code_version=code_version(stage),
+        code_version=code_version(stage, params),
         pool=HEAVY_POOL if stage.heavy else None,
         automation_condition=automation(stage),
         check_specs=[dg.AssetCheckSpec(n, asset=key, blocking=b, description=d) for n, b, d in checks.specs],

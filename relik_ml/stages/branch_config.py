@@ -122,7 +122,7 @@ class _Section:
     """One branch section being typed: where it is, for errors."""
 
     def __init__(self, params: Params, branch: Branch) -> None:
-        self.params, self.branch, self.source = params, branch, params.root / "params.yaml"
+        self.params, self.branch, self.source = params, branch, params.source or params.root / "params.yaml"
         raw = params.sections.get(branch.prefix) or {}
         if not isinstance(raw, dict):
             raise InputError("expected a mapping", path=self.source, field=branch.prefix)
@@ -145,7 +145,7 @@ class _Section:
     def derived(self, section: Mapping[str, Any], key: str, stated_as: str, *path: str) -> None:
         """A key whose setting is stated elsewhere must not be restated."""
         if key in section:
-            raise InputError(f"restates {stated_as}, which states it once for the branch; remove this key",
+            raise InputError(f"restates {stated_as}, where the setting is stated once; remove this key",
                              path=self.source, field=self.key(*path, key))
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 
 from relik_ml.config import Params
 from relik_ml.stages import STAGES, check_params, stage_call
+from relik_ml.stages.dvc_lock import commit, tracked_by_dvc
 from relik_ml.stages.memo import run_memoized
 
 
@@ -22,10 +23,13 @@ def upstream_closure(targets: Iterable[str]) -> list[str]:
 
 def run_closure(targets: Iterable[str], params: Params, log: Callable[[str], None] = print) -> None:
     """Build every stage (and partition) the targets need; raises on the first failure (a bad
-    params key before anything runs)."""
+    params key before anything runs). Built stages of the project's params.yaml go to dvc.lock."""
     check_params(params)
+    dvc = tracked_by_dvc(params)
     for name in upstream_closure(targets):
         stage = STAGES[name]
         for partition in stage.partitions(params) if stage.partitions else [None]:
             _, _, reused = run_memoized(stage_call(name, params, partition), params)
+            if dvc and not reused:
+                commit(params, name, partition)
             log(f"{'reused' if reused else 'built '} {name}{f' [{partition}]' if partition else ''}")

@@ -102,8 +102,8 @@ def definitions_kb_call(branch: Branch, params: Params, _: str | None) -> StageC
 
 
 def qid_kb_call(branch: Branch, params: Params, _: str | None) -> StageCall:
-    kilt, out, config = params.resolve(params.raw.kilt), params.artifact_dir(f"{branch.prefix}/entity_passages"), \
-        params.entity_passages
+    kilt, out = params.resolve(params.raw.kilt), params.artifact_dir(f"{branch.prefix}/entity_passages")
+    config = params.entity_passages
     return StageCall(f"{branch.prefix}/entity_passages", None, out, config, {"kilt": kilt},
                      partial(relation_stages.qid_entity_passages, kilt, config, out))
 
