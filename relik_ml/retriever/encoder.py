@@ -18,6 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from relik_ml import progress
 from relik_ml.backbones import is_e5, load_encoder, resolve_backbone
 from relik_ml.errors import InputError
 from relik_ml.io import read_json
@@ -163,6 +164,7 @@ class Retriever(nn.Module):
                 batch = order[start : start + batch_size]
                 inputs = {k: v.to(self.device) for k, v in tokenize([items[i] for i in batch]).items()}
                 out[batch] = self(inputs).float().cpu().numpy()  # (b, d) back to input positions
+                progress.report(start + len(batch), len(order), "texts")
         return out
 
     @contextlib.contextmanager

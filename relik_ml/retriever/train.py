@@ -13,6 +13,7 @@ from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from relik_ml.errors import InputError
 from relik_ml.io import atomic_directory, write_manifest
+from relik_ml.progress import StepProgress
 from relik_ml.retriever.callbacks import HardNegativeMiner
 from relik_ml.retriever.config import RetrieverTrainConfig
 from relik_ml.retriever.configuration import RelikRetrieverConfig
@@ -128,7 +129,7 @@ def _trainer(
     accelerator: str,
 ) -> pl.Trainer:
     miner = HardNegativeMiner(data.train_examples, data.passages, data.hard_negatives, config)
-    callbacks: list[Callback] = [checkpoint, miner]
+    callbacks: list[Callback] = [checkpoint, miner, StepProgress()]
     if has_dev and config.patience is not None:
         # checked after validations only: a run that ends on max_steps mid-epoch has no epoch-end metric
         callbacks.append(EarlyStopping(monitor=config.monitor, mode="max", patience=config.patience,
