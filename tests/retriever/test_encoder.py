@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from transformers import AutoModel
 
 from relik_ml.errors import InputError
 from relik_ml.retriever.config import RetrieverConfig
@@ -83,3 +84,13 @@ def test_from_pretrained_rejects_bad_directories(retriever, tmp_path):
     (tmp_path / CONFIG_FILE).write_text(json.dumps({**config, "max_query_token": 3}))
     with pytest.raises(InputError, match="field 'max_query_token'"):
         Retriever.from_pretrained(tmp_path)
+
+
+def test_a_saved_retriever_loads_through_the_hf_auto_classes(retriever, tmp_path):
+    """The directory is a plain HF model directory: AutoModel builds the same network from it."""
+    retriever.save_pretrained(tmp_path)
+    model = AutoModel.from_pretrained(tmp_path, local_files_only=True, trust_remote_code=False)
+    assert isinstance(model, RelikRetrieverModel)
+    inputs = retriever.passage_inputs(_passages(4))
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval()(**inputs), retriever.eval()(inputs))
