@@ -1,7 +1,7 @@
 """Stable string ids (QIDs, titles, PIDs) mapped to FAISS int64 ids by a never-reused counter."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,32 @@ class IdMap:
         return len(self._ints)
 
     def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and self._find(item) is not None
+        return isinstance(item, str) and self.find(item) is not None
+
+    def find(self, string_id: str) -> int | None:
+        """The int id of a live string id, or None."""
+        found = int(self.find_many([string_id])[0])
+        return found if found >= 0 else None
+
+    def find_many(self, ids: Sequence[str]) -> np.ndarray:
+        """Int ids of `ids`, int64 (n,), -1 where not live; vectorised over the hashes."""
+        digests = np.fromiter((_hash(s) for s in ids), dtype=np.int64, count=len(ids))
+        low = np.searchsorted(self._hashes, digests, side="left")
+        high = np.searchsorted(self._hashes, digests, side="right")
+        found = np.full(len(ids), -1, dtype=np.int64)
+        single = np.flatnonzero(high - low == 1)  # the usual hit: one candidate, checked by its string
+        candidates = self._hashed_ints[low[single]]
+        positions = np.searchsorted(self._ints, candidates)
+        blob = self._blob
+        starts, ends = self._starts[positions].tolist(), self._ends[positions].tolist()
+        for row, int_id, start, end in zip(single.tolist(), candidates.tolist(), starts, ends):
+            if blob[start:end].decode("utf-8") == ids[row]:
+                found[row] = int_id
+        for row in np.flatnonzero(high - low > 1).tolist():  # hash collisions
+            for int_id in self._hashed_ints[low[row] : high[row]].tolist():
+                if self._string_of(int_id) == ids[row]:
+                    found[row] = int_id
+        return found
 
     @property
     def ids(self) -> list[str]:
@@ -57,7 +82,11 @@ class IdMap:
 
     def ints_of(self, ids: Iterable[str]) -> np.ndarray:
         """Int ids of known string ids, int64 (n,); an unknown id raises `KeyError`."""
-        return np.fromiter((self._int_of(s) for s in ids), dtype=np.int64)
+        ids = list(ids)
+        found = self.find_many(ids)
+        if (found < 0).any():
+            raise KeyError(ids[int(np.flatnonzero(found < 0)[0])])
+        return found
 
     def drop(self, ids: Iterable[str]) -> None:
         gone = np.sort(self.ints_of(ids))
@@ -116,22 +145,6 @@ class IdMap:
         at = np.searchsorted(self._hashes, hashes[order])
         self._hashes = np.insert(self._hashes, at, hashes[order])
         self._hashed_ints = np.insert(self._hashed_ints, at, ints[order])
-
-    def _find(self, string_id: str) -> int | None:
-        """The int id of a live string id, or None."""
-        digest = _hash(string_id)
-        low = int(np.searchsorted(self._hashes, digest, side="left"))
-        high = int(np.searchsorted(self._hashes, digest, side="right"))
-        for int_id in self._hashed_ints[low:high].tolist():
-            if self._string_of(int_id) == string_id:
-                return int_id
-        return None
-
-    def _int_of(self, string_id: str) -> int:
-        int_id = self._find(string_id)
-        if int_id is None:
-            raise KeyError(string_id)
-        return int_id
 
     def _string_of(self, int_id: int) -> str:
         position = int(np.searchsorted(self._ints, int_id))

@@ -93,6 +93,10 @@ class PassageIndex:
     def __contains__(self, item: object) -> bool:
         return item in self._id_map
 
+    def contains_many(self, ids: Sequence[str]) -> np.ndarray:
+        """Whether each id is indexed, bool (n,) (vectorised: use it for millions of ids)."""
+        return self._id_map.find_many(list(ids)) >= 0
+
     @property
     def ids(self) -> list[str]:
         """Live string ids in int-id (insertion) order."""
@@ -140,7 +144,7 @@ class PassageIndex:
         """Add vectors under new string ids; an id already indexed is an error (see `upsert`)."""
         check_vectors(embeddings, "embeddings", dim=self.dim)
         ids = check_ids(ids, len(embeddings))
-        present = [i for i in ids if i in self._id_map]
+        present = [i for i, known in zip(ids, self.contains_many(ids)) if known]
         if present:
             raise InputError(f"{len(present)} ids already indexed (use upsert), e.g. {present[:3]}", field="ids")
         self._add_unchecked(embeddings, ids)
@@ -148,7 +152,7 @@ class PassageIndex:
     def remove(self, ids: Iterable[str]) -> int:
         """Remove string ids (all must be indexed); returns how many were removed."""
         ids = list(dict.fromkeys(ids))
-        unknown = [i for i in ids if i not in self._id_map]
+        unknown = [i for i, known in zip(ids, self.contains_many(ids)) if not known]
         if unknown:
             raise InputError(f"{len(unknown)} ids not in the index, e.g. {unknown[:3]}", field="ids")
         int_ids = self._id_map.ints_of(ids)
@@ -167,7 +171,7 @@ class PassageIndex:
         """Replace the vectors of indexed ids and add the others (replaced ids get new int ids)."""
         check_vectors(embeddings, "embeddings", dim=self.dim)
         ids = check_ids(ids, len(embeddings))
-        present = [i for i in ids if i in self._id_map]
+        present = [i for i, known in zip(ids, self.contains_many(ids)) if known]
         if present:
             self.remove(present)
         self._add_unchecked(embeddings, ids)

@@ -94,7 +94,8 @@ def refreshed_hashes(held: Mapping[str, str], newer: Mapping[str, str], *, prune
 def check_held(index: PassageIndex, held: Mapping[str, str]) -> None:
     """Raise `InputError` unless `held` describes exactly the ids of `index`."""
     missing = [i for i in index.ids if i not in held]
-    extra = [i for i in held if i not in index]
+    held_ids = list(held)
+    extra = [i for i, known in zip(held_ids, index.contains_many(held_ids)) if not known]
     if missing or extra:
         raise InputError(
             f"content hashes do not match the index: {len(missing)} indexed ids without a hash (e.g. {missing[:3]}), "

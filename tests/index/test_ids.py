@@ -23,6 +23,7 @@ def test_lookups_both_ways():
     assert len(id_map) == 7 and id_map.ids == NAMES and id_map.next_int_id == 7
     assert all(name in id_map for name in NAMES) and "Q2" not in id_map and 3 not in id_map
     assert id_map.ints_of(["東京", "Q1 ", "Q1"]).tolist() == [3, 5, 0]
+    assert id_map.find_many(["Q1", "nope", "東京", "Q1"]).tolist() == [0, -1, 3, 0] and id_map.find("nope") is None
     labels = np.array([[2, -1, 6], [0, 99, 4]])
     assert id_map.strings(labels) == [["São Paulo", PAD_ID, "x" * 300], ["Q1", PAD_ID, "a_b (c)"]]
     with pytest.raises(KeyError):
@@ -43,6 +44,7 @@ def test_hash_collisions_are_resolved_by_the_string(monkeypatch):
     monkeypatch.setattr(ids_module, "_hash", lambda s: len(s) % 3)  # most ids collide
     id_map = filled()
     assert id_map.ints_of(NAMES).tolist() == list(range(7))
+    assert id_map.find_many(["Q1", "Q2", "Q1 "]).tolist() == [0, -1, 5]
     id_map.drop(["Ada Lovelace"])
     assert "Ada Lovelace" not in id_map and id_map.ints_of(["a_b (c)"]).tolist() == [4]
 
