@@ -5,7 +5,8 @@ A shard is a function of (shard id, inputs) -> files, so any engine can run the 
 picked by a stable sha1 of their id, embedded longest-first in chunks whose rows go straight into
 a memory-mapped `embeddings.npy`, and the directory appears only when complete (a temporary
 sibling renamed into place). A shard whose manifest records the same config, shard and input
-hashes is reused as is; temporaries left by a killed run are removed before the shard is redone.
+hashes is reused as is; temporaries left by a killed run are removed before the shard is redone
+(so a shard has one writer at a time: the engine's one task per shard).
 """
 from __future__ import annotations
 
