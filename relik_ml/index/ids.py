@@ -69,6 +69,12 @@ class IdMap:
         blob = self._blob
         return [blob[a:b].decode("utf-8") for a, b in zip(self._starts.tolist(), self._ends.tolist())]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the map's arrays and blob."""
+        arrays = (self._ints, self._starts, self._ends, self._hashes, self._hashed_ints)
+        return sum(a.nbytes for a in arrays) + len(self._blob)
+
     def int_ids(self) -> np.ndarray:
         """Live int ids, sorted, int64 (n,)."""
         return self._ints.copy()

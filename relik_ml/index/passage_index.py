@@ -108,6 +108,11 @@ class PassageIndex:
         return self._index
 
     @property
+    def id_bytes(self) -> int:
+        """Bytes held by the string id map."""
+        return self._id_map.nbytes
+
+    @property
     def stored_vectors(self) -> int:
         """Vectors held by FAISS: live ones plus tombstones awaiting `compact`."""
         return int(self._index.ntotal)
