@@ -10,11 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster import AssetKey
+import dagster as dg
 
 from relik_assets.console import ProgressBar
 from relik_assets.definitions import build_definitions
-from relik_assets.lineage import Step, lineage_steps, with_upstream
+from relik_assets.lineage import Step, lineage_steps, run_step, with_upstream
 from tests.paths import ROOT, temp_params
 
 TARGET = "el/retriever_pretrained"  # the KB texts, pretraining windows, backbones, then a 1-step training
@@ -79,6 +79,13 @@ def test_a_failed_asset_is_one_line_and_verbose_shows_its_error(tmp_path):
     assert not (root / "dagster_home" / "logs").exists()  # no log file: it all went to the screen
 
 
+def test_a_second_run_reuses_the_asset(tmp_path):
+    defs = build_definitions(temp_params(tmp_path), dvc_enabled=False)
+    [step] = lineage_steps(defs, {dg.AssetKey(["entity_passages"])})
+    with dg.instance_for_test() as instance:
+        assert [run_step(defs, instance, step).status for _ in range(2)] == ["built", "reused"]
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -97,7 +104,7 @@ def test_the_progress_bar_draws_on_a_terminal_only_and_is_erased_when_closed():
 
 
 def test_a_partitioned_asset_is_one_line_naming_the_partition_that_failed():
-    step = Step(AssetKey(["task_windows"]), ("aida-train", "aida-testa"))
+    step = Step(dg.AssetKey(["task_windows"]), ("aida-train", "aida-testa"))
     assert step.label == "task_windows (2 partitions)"
     assert step.labelled(failed_at="aida-testa") == "task_windows (2 partitions, failed at aida-testa)"
-    assert Step(AssetKey(["el", "reader"]), (None,)).label == "el/reader"
+    assert Step(dg.AssetKey(["el", "reader"]), (None,)).label == "el/reader"
