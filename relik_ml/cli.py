@@ -17,9 +17,10 @@ from relik_ml.errors import InputError
 def _run(args: argparse.Namespace) -> int:
     from relik_ml.config import load_params
     from relik_ml.stages import stage_call
+    from relik_ml.stages.memo import run_memoized
 
     params = load_params(args.params)
-    summary = stage_call(args.stage, params, args.partition).build()
+    summary, _, _ = run_memoized(stage_call(args.stage, params, args.partition), params)  # stamped, as `build`
     print(json.dumps({"artifact": summary.artifact, "path": str(summary.path), "counts": summary.counts}))
     return 0
 

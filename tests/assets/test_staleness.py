@@ -25,7 +25,8 @@ KEY = dg.AssetKey(STAGE)
 
 
 def _dvc(repo, *args: str) -> str:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])  # relik-ml for dvc repro
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": path}
     result = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -106,3 +107,10 @@ def test_build_dvc_and_dagster_agree_on_what_is_stale(tmp_path):
     assert views.dagster()  # the UI knows only what it ran or observed: still "unsynced" ...
     assert views.build()  # ... until a materialisation, which reuses the artifact
     assert views.all() == (False, False, False)
+
+    params["entity_passages"]["max_words"] = 24
+    path.write_text(yaml.safe_dump(params))
+    assert views.all() == (True, True, True)
+    _dvc(tmp_path, "repro", "--quiet", STAGE)  # DVC runs `relik-ml run`, which stamps what it builds
+    assert (views.stamps(), views.dvc()) == (False, False)
+    assert views.build() and views.all() == (False, False, False)
