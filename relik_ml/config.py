@@ -121,11 +121,22 @@ def build_section(cls: type[T], section: dict[str, Any] | None, *, name: str, so
         raise InputError(str(exc), path=source, field=name) from None
 
 
+def _known_keys(section: Any, keys: tuple[str, ...], *, name: str, source: Path) -> dict[str, Any]:
+    """A mapping section whose keys must be among `keys`."""
+    if section is not None and not isinstance(section, dict):
+        raise InputError("expected a mapping", path=source, field=name)
+    unknown = sorted(set(section or {}) - set(keys))
+    if unknown:
+        raise InputError(f"unknown keys {unknown}; expected some of {sorted(keys)}", path=source, field=name)
+    return dict(section or {})
+
+
 def _datasets(raw: dict[str, Any], source: Path) -> dict[str, DatasetSource]:
     datasets = {}
     for name, spec in (raw or {}).items():
         if not isinstance(spec, dict) or "format" not in spec or "splits" not in spec:
             raise InputError("each dataset needs 'format' and 'splits'", path=source, field=f"raw.datasets.{name}")
+        _known_keys(spec, ("format", "splits"), name=f"raw.datasets.{name}", source=source)
         splits = {split: tuple(files) for split, files in spec["splits"].items()}
         datasets[name] = DatasetSource(name=name, format=spec["format"], splits=splits)
     return datasets
@@ -143,14 +154,16 @@ def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | No
             raise InputError(f"invalid YAML: {exc}", path=path) from None
     sections = _merge(sections, overrides or {})
     root = path.parent
-    raw = sections.get("raw", {})
+    raw = _known_keys(sections.get("raw"), tuple(f.name for f in dataclasses.fields(RawInputs)), name="raw",
+                      source=path)
+    paths = _known_keys(sections.get("paths"), ("data_root",), name="paths", source=path)
     raw_inputs = RawInputs(
         kilt=raw.get("kilt", RawInputs.kilt),
         wikidata_properties=raw.get("wikidata_properties", RawInputs.wikidata_properties),
         damuel=dict(raw.get("damuel", {})),
         datasets=_datasets(raw.get("datasets", {}), path),
     )
-    data_root = Path(sections.get("paths", {}).get("data_root", "data"))
+    data_root = Path(paths.get("data_root", "data"))
     return Params(
         root=root,
         data_root=data_root if data_root.is_absolute() else root / data_root,

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from relik_ml.config import Params, load_params
+from relik_ml.errors import InputError
 from relik_ml.stages import data
 from relik_ml.stages.branch_config import check_branches
 from relik_ml.stages.branches import BRANCHES
 from relik_ml.stages.core import Stage, StageCall
-from relik_ml.stages.factory import branch_stages
+from relik_ml.stages.factory import branch_stages, tracking
 from relik_ml.stages.data import languages, split_task_key, task_split_keys
 
 STAGES: dict[str, Stage] = {
@@ -55,8 +56,19 @@ def stage_call(name: str, params: Params, partition: str | None = None) -> Stage
     return stage.call(params, partition)
 
 
+# Top-level params.yaml sections besides the branches': a new section is added here.
+SECTIONS = ("paths", "raw", "entity_passages", "relation_passages", "damuel_passages", "pretraining_windows",
+            "task_windows", "backbones", "tracking", "automation", "distributed")
+
+
 def check_params(params: Params) -> Params:
-    """`params` with every branch section typed now: an unknown or restated key fails before any stage runs."""
+    """`params` with every section known and every branch section typed now: an unknown or restated
+    key fails before any stage runs."""
+    known = [*SECTIONS, *(branch.prefix for branch in BRANCHES)]
+    unknown = sorted(set(params.sections) - set(known))
+    if unknown:
+        raise InputError(f"unknown sections {unknown}; expected some of {known}", path=params.source)
+    tracking(params)
     check_branches(params, list(BRANCHES))
     return params
 
