@@ -197,28 +197,30 @@ def reader_call(branch: Branch, params: Params, _: str | None) -> StageCall:
 
     w = _Wiring(branch, params)
     section, (train, dev), out = w.config.sections["reader"], w.train_dev, w.dir("reader")
-    parts = {kind.candidates: w.dir(kind.candidates) for kind in _kinds(branch)}
-    kbs = {KINDS[r.kind].passages_input: w.kb(r) for r in branch.retrievals}
+    reads: dict[str, Path] = {}  # per retrieval: its candidates and its KB
+    for r in branch.retrievals:
+        kind = KINDS[r.kind]
+        reads.update({kind.candidates: w.dir(kind.candidates), kind.passages_input: w.kb(r)})
     config = {"backbone": section.backbone, "model": section.model, "train": section.train}
-    inputs = {key: d for kind in _kinds(branch) for key, d in (
-        (kind.candidates, parts[kind.candidates]), (kind.passages_input, kbs[kind.passages_input]))}
-    inputs.update(backbones=params.artifact_dir("backbones"), train=w.windows(train), dev=w.windows(dev),
-                  **w.warm_start(section.train))
-    relation = branch.retrieval("relation") is not None
-    train_reader = relation_stages.triplet_reader if relation else reading.reader
+    inputs = {**reads, "backbones": params.artifact_dir("backbones"), "train": w.windows(train),
+              "dev": w.windows(dev), **w.warm_start(section.train)}
+    train_reader = relation_stages.triplet_reader if branch.retrieval("relation") else reading.reader
     return StageCall(f"{w.p}/reader", None, out, config, inputs, lambda: train_reader(
         f"{w.p}/reader", resolve_backbone(section.backbone), [w.windows(train)], [w.windows(dev)],
-        parts.get("candidates"), (train, dev), kbs.get("passages"), section.model, section.train, tracking(params),
-        params.root, out, relation_candidates_dir=parts.get("relation_candidates"),
-        relation_passages_dir=kbs.get("relations")))
+        reads.get("candidates"), (train, dev), reads.get("passages"), section.model, section.train, tracking(params),
+        params.root, out, relation_candidates_dir=reads.get("relation_candidates"),
+        relation_passages_dir=reads.get("relations")))
 
 
 def evaluation_report_call(branch: Branch, params: Params, _: str | None) -> StageCall:
     w = _Wiring(branch, params)
     section = w.config.sections["evaluation_report"]
-    search = {key: d for kind in _kinds(branch) for key, d in (
-        (kind.retriever, w.dir(kind.retriever)), (kind.index_input, w.dir(kind.index)))}
-    kbs = {KINDS[r.kind].passages_input: w.kb(r) for r in branch.retrievals}
+    search: dict[str, Path] = {}  # per retrieval: its retriever and index, and its KB
+    kbs: dict[str, Path] = {}
+    for r in branch.retrievals:
+        kind = KINDS[r.kind]
+        search.update({kind.retriever: w.dir(kind.retriever), kind.index_input: w.dir(kind.index)})
+        kbs[kind.passages_input] = w.kb(r)
     eval_dirs, out = w.report_windows(), w.dir("evaluation_report")
     # every relation a candidate: the model has no relation index (it stays an input: the graph is fixed)
     every_relation = ("relation_retriever", "relation_index") if w.settings.all_relations else ()
