@@ -1,5 +1,8 @@
 """The stage table: for each artifact, its group, partitions, upstream, inputs, config and builder.
 
+The data stages are listed here; each task branch adds the stages the factory builds from its
+description (`relik_ml.stages.branches`, `relik_ml.stages.factory`).
+
 `relik-ml run <stage>` (what DVC calls), the Dagster assets and the `dvc.yaml` renderer all read
 this table, so the three graphs cannot drift apart.
 """
