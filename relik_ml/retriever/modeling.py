@@ -62,8 +62,8 @@ class RelikRetrieverModel(PreTrainedModel):
     ) -> torch.Tensor:
         """Embed tokenised inputs: input_ids (n, t) -> embeddings (n, d)."""
         extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state  # (n, t, d)
-        return mean_pool(hidden, attention_mask)
+        output = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra)
+        return mean_pool(output.last_hidden_state, attention_mask)  # (n, t, d) -> (n, d)
 
 
 AutoModel.register(RelikRetrieverConfig, RelikRetrieverModel, exist_ok=True)
