@@ -64,6 +64,8 @@ def test_every_params_file_in_the_project_builds_its_branch_configs(path):
     ("el:\n  reader: {bakbone: minilm-l6}\n", r"field 'el\.reader': unknown keys \['bakbone'\]"),
     ("re:\n  relation_candidates: {batch_sise: 64}\n", r"field 're\.relation_candidates': unknown keys \['batch_sise'\]"),
     ("cie:\n  evaluation_report: {settings: {overlaping_spans: false}}\n", r"field 'cie\.evaluation_report\.settings'"),
+    ("el:\n  retriever: {model: {max_passage_tokenz: 32}}\n",
+     r"field 'el\.retriever\.model': unknown retriever keys \['max_passage_tokenz'\]"),
     ("raw:\n  kilt_dump: x.jsonl\n", r"field 'raw': unknown keys \['kilt_dump'\]"),
     ("paths:\n  data_rot: data\n", r"field 'paths': unknown keys \['data_rot'\]"),
     ("trackng:\n  mode: offline\n", r"unknown sections \['trackng'\]"),

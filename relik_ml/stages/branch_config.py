@@ -189,8 +189,11 @@ def _retriever(s: _Section, name: str, retrieval: Retrieval, k: int, *, backbone
                          f"{s.key('retriever_pretrained', 'backbone')} instead", path=s.source, field=s.key(name, "backbone"))
     s.derived(section.train, "task", f"the {retrieval.kind} retrieval of the branch", name, "train")
     train = {"eval_k": k, **section.train, "task": KINDS[retrieval.kind].retriever_task}
-    return RetrieverSection(section.backbone, s.typed(RetrieverConfig, section.model, name, "model"),
-                            s.typed(RetrieverTrainConfig, train, name, "train"))
+    try:
+        model = RetrieverConfig.from_settings(section.model, field=s.key(name, "model"))
+    except InputError as exc:
+        raise InputError(exc.message, path=s.source, field=exc.field) from None
+    return RetrieverSection(section.backbone, model, s.typed(RetrieverTrainConfig, train, name, "train"))
 
 
 def _reader(s: _Section, config: BranchConfig) -> ModelSection:
