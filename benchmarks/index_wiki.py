@@ -139,12 +139,10 @@ def aida_testa_queries(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, 
 
 
 def exact_truth(parts: list[Part], queries: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
-    """Exact top-K ids per query and the time the searches and merges took (chunk copies not timed)."""
+    """Exact top-K ids per query and the time the searches and merges took (chunk copies not timed).
+
+    Measured in every run (never cached), so the exact and the candidates' timings share its load."""
     total = sum(len(v) for v, _ in parts)
-    key = hashlib.sha256(queries.tobytes()).hexdigest()[:12]
-    cache = args.work_dir / f"truth-{total}-{key}.json"
-    if cache.exists():
-        return read_json(cache)
     heap = faiss.ResultHeap(len(queries), K, keep_max=True)
     timed, offset, load_before = 0.0, 0, os.getloadavg()
     for vectors, _ in chunks(parts, args.exact_chunk):
@@ -166,7 +164,6 @@ def exact_truth(parts: list[Part], queries: np.ndarray, args: argparse.Namespace
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
     }
-    write_json(cache, truth)
     return truth
 
 
@@ -309,15 +306,20 @@ def choose(candidate: dict[str, Any], exact_s: float, target: float) -> dict[str
 # --- main -------------------------------------------------------------------------------------
 
 
-def git_commit() -> str:
+def git_commit() -> dict[str, Any]:
+    """HEAD and whether the benchmark or the index library differ from it."""
+    def git(*command: str) -> str:
+        return subprocess.run(["git", *command], check=True, capture_output=True, text=True).stdout.strip()
+
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+        return {"head": git("rev-parse", "HEAD"),
+                "dirty": bool(git("status", "--porcelain", "--", __file__, "relik_ml/index"))}
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return {"head": "unknown", "dirty": None}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, commit = time.perf_counter(), git_commit()
     faiss.omp_set_num_threads(args.threads)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     shards = finished_shards(args.embeddings)
@@ -329,7 +331,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     queries_path = args.work_dir / "queries-run.npy"
     np.save(queries_path, queries)
     truth = exact_truth(parts, queries, args)
-    truth_path = args.work_dir / f"truth-{total}-{hashlib.sha256(queries.tobytes()).hexdigest()[:12]}.json"
+    truth_path = args.work_dir / f"truth-{total}.json"
+    write_json(truth_path, truth)
     candidates = []
     for factory in (resolve_factory(f, total) for f in args.factories):
         figures, directory = build_candidate(parts, factory, args)
@@ -354,7 +357,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "exact_search_s_projected_to_wiki_kb": round(truth["search_s"] * WIKI_KB / total, 1),  # linear in the vectors
         "candidates": candidates,
         "wall_s": round(time.perf_counter() - started, 1),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "ram_bytes": psutil.virtual_memory().total,
                     "faiss": faiss.__version__, "loadavg_end": os.getloadavg()},

@@ -48,7 +48,8 @@ def test_shards_truth_candidate_and_sweep(tmp_path):
     figures, directory = index_wiki.build_candidate(parts, "HNSW16,SQ8", args)
     assert figures["index_file_bytes"] == (directory / "index.faiss").stat().st_size and figures["id_map_bytes"] > 0
     np.save(tmp_path / "queries.npy", queries)
-    truth_path = next(args.work_dir.glob("truth-2500-*.json"))
+    truth_path = tmp_path / "truth.json"
+    index_wiki.write_json(truth_path, truth)
     child = index_wiki.main(["--search-loaded", str(directory), "--queries-npy", str(tmp_path / "queries.npy"),
                              "--truth-json", str(truth_path), "--sweep-json", json.dumps([{"ef_search": 16}, {"ef_search": 256}]),
                              "--threads", "1", "--repeats", "1"])
