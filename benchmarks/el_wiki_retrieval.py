@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kb_from_shared import read_aida  # noqa: E402  (benchmarks/ is not a package)
 
 from relik_ml.baselines import AliasTable, AliasTableBuilder, StringSimilarity, StringSimilarityConfig  # noqa: E402
+from relik_ml.baselines.alias_table import CASES  # noqa: E402
 from relik_ml.io import iter_jsonl, read_json, read_manifest, write_json  # noqa: E402
 from relik_ml.kb_union import entity_key  # noqa: E402
 from relik_ml.types import NME, Document, Passage, Window  # noqa: E402
@@ -163,12 +164,18 @@ def mention_rankers(args: argparse.Namespace, mentions: Sequence[Mention], train
     """Alias table (cased, uncased) and string similarity, each ranking entities per gold mention."""
     k = max(KS)
     table, skipped = clock.run("alias_table/build", lambda: build_alias_table(args.kb, train))
-    clock.run("alias_table/save", lambda: table.save(args.work_dir / "alias_table", extra={"kb": str(args.kb)}))
+    saved = args.work_dir / "alias_table"
+    clock.run("alias_table/save", lambda: table.save(saved, extra={"kb": str(args.kb)}))
+    loaded = clock.run("alias_table/load", lambda: AliasTable.load(saved, entity_key))
+    same = all(loaded.ranked(m.surface, case) == table.ranked(m.surface, case) for m in mentions for case in CASES)
+    del loaded
     info = {"counts": table.counts(), "skipped": skipped, "anchors_from": "AIDA train gold mentions",
-            "saved_to": str(args.work_dir / "alias_table"), "build_seconds": clock.seconds["alias_table/build"]}
+            "saved_to": str(saved), "saved_bytes": sum(f.stat().st_size for f in saved.iterdir()),
+            "reloaded_ranks_equal_on_testa": same,
+            "seconds": {k: clock.seconds[f"alias_table/{k}"] for k in ("build", "save", "load")}}
     out: Results = {}
     if "alias_table" in systems:
-        for case in ("cased", "uncased"):
+        for case in CASES:
             ranks = clock.run(f"alias_table_{case}/query", lambda case=case: [
                 rank_of(m.key, table.lookup(m.surface, k, case)) for m in mentions])
             out[f"alias_table_{case}"] = {
