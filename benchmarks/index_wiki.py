@@ -348,6 +348,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "vectors": total,
         "dim": int(queries.shape[1]),
         "shards_used": [str(d) for d in shards[: len(parts)]],
+        "first_shard_manifest": read_json(shards[0] / "manifest.json"),
         "queries": len(queries),
         "query_source": query_info,
         "k": K,
