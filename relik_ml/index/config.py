@@ -14,9 +14,10 @@ from relik_ml.errors import InputError
 
 METRICS = ("ip", "l2")
 AUTO = "auto"
-# An HNSW graph (24 links a node, 48 on the base layer) over 8-bit scalar-quantised vectors: 576 bytes
-# a vector, about 3.8 GB with the string ids for 5.9M x 384 (Flat: 9.1 GB). On these embeddings IVF
-# partitions fail: the dot-product top 100 spreads over the lists (recall@100 <= 0.80 probing a quarter).
+# An HNSW graph (24 links a node, 48 on the base layer) over 8-bit scalar-quantised vectors: ~600 bytes
+# a vector, about 3.8 GB with the string ids for 5.9M x 384 (Flat: 9.1 GB). Recall@100 0.991 on 20k
+# real passages (0.98 from ef 512); IVF partitions fail on these unnormalised dot products: the top 100
+# spreads over the lists (IVF512 recall@100 0.73 probing an eighth of them, 0.96 probing half).
 LARGE_KB_FACTORY = "HNSW24,SQ8"
 LARGE_KB_KNOBS = {"ef_search": 1024}
 
