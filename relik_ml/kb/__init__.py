@@ -6,7 +6,7 @@ from __future__ import annotations
 from relik_ml.kb.build import KBBuild, build_wiki_kb
 from relik_ml.kb.config import WikiKBConfig
 from relik_ml.kb.coverage import Coverage, coverage
-from relik_ml.kb.sources import DescribedEntity, SharedSources, read_shared_sources
+from relik_ml.kb.sources import DESCRIBED_SOURCES, DescribedEntity, SharedSources, read_described, read_shared_sources
 
-__all__ = ["Coverage", "DescribedEntity", "KBBuild", "SharedSources", "WikiKBConfig", "build_wiki_kb", "coverage",
-           "read_shared_sources"]
+__all__ = ["DESCRIBED_SOURCES", "Coverage", "DescribedEntity", "KBBuild", "SharedSources", "WikiKBConfig",
+           "build_wiki_kb", "coverage", "read_described", "read_shared_sources"]

@@ -46,16 +46,27 @@ class SharedSources:
 
 def read_shared_sources(shared: Path) -> SharedSources:
     """Read the descriptive sources and the AIDA train labels under the shared data folder."""
-    summaries = read_titled_texts(shared / WIKI_SUMMARIES, "wiki-summaries", text_field="text")
-    nel = [DescribedEntity(entity_key(p.title), p.title, p.text, "nel-kb")
-           for p in read_passages("nel-kb", [shared / NEL_KB])]
-    rebel = read_titled_texts(shared / REBEL, "rebel", text_field="text")
+    summaries = read_described("wiki-summaries", shared / WIKI_SUMMARIES)
+    nel = read_described("nel-kb", shared / NEL_KB)
+    rebel = read_described("rebel", shared / REBEL)
     aida_files = [shared / AIDA_TSV, *(shared / p for p in AIDA_CONLL)]
     titles = training_label_titles(read_documents("aida", aida_files))
     counts = {"wiki-summaries": len(summaries), "nel-kb": len(nel), "rebel": len(rebel), "aida-train-titles": len(titles)}
     inputs = {"wiki_summaries": shared / WIKI_SUMMARIES, "nel_kb": shared / NEL_KB, "rebel": shared / REBEL,
               "aida_annotations": shared / AIDA_TSV}
     return SharedSources([*summaries, *nel, *rebel], titles, counts, inputs)
+
+
+DESCRIBED_SOURCES = ("wiki-summaries", "nel-kb", "rebel")  # the descriptive sources, in priority order
+
+
+def read_described(source: str, path: Path) -> list[DescribedEntity]:
+    """The entities one descriptive source (a name of `DESCRIBED_SOURCES`) describes in `path`."""
+    if source == "nel-kb":
+        return [DescribedEntity(entity_key(p.title), p.title, p.text, source) for p in read_passages(source, [path])]
+    if source in DESCRIBED_SOURCES:
+        return read_titled_texts(path, source, text_field="text")
+    raise ValueError(f"unknown descriptive source {source!r}; expected one of {DESCRIBED_SOURCES}")
 
 
 def read_titled_texts(path: Path, source: str, *, text_field: str) -> list[DescribedEntity]:

