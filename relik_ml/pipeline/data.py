@@ -116,13 +116,22 @@ def pretraining_windows(kilt: Path, config: PretrainingWindowsConfig, out: Path)
     return Summary("pretraining_windows", out, counts, _preview(windows))
 
 
-def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root: Path, out: Path) -> Summary:
-    """A task dataset split -> its documents and windows (spans/triplets projected)."""
+def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root: Path, out: Path,
+                 keyed_kb: Path | None = None) -> Summary:
+    """A task dataset split -> its documents and windows (spans/triplets projected). Given `keyed_kb`
+    (an entity_passages artifact with entity-key ids: the "wiki" source), each gold label the KB holds
+    (as itself, its entity key or a redirect alias) is replaced by the KB id, so the retriever and the
+    reader find their gold passages; a label the KB lacks is kept."""
     from relik_ml.windows import windows_for_documents
 
     documents = read_split(dataset, split, root)
+    labels = [s.label for d in documents for s in d.spans]
+    if keyed_kb is not None:
+        documents = _with_keyed_labels(documents, keyed_kb)
     windows, stats = windows_for_documents(documents, to_window_config(config))
+    relabelled = sum(a != s.label for a, s in zip(labels, (s for d in documents for s in d.spans)))
     counts = {
+        **({"labels_keyed_to_kb": relabelled} if keyed_kb is not None else {}),
         "documents": len(documents),
         "mentions": sum(len(d.spans) for d in documents),
         "nme_mentions": sum(1 for d in documents for s in d.spans if s.label == "--NME--"),
@@ -137,6 +146,14 @@ def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root:
         write_manifest(tmp, artifact="task_windows", config=config, inputs=inputs, counts=counts,
                        extra={"dataset": dataset.name, "split": split, "format": dataset.format})
     return Summary("task_windows", out, counts, _preview(windows))
+
+
+def _with_keyed_labels(documents, kb: Path):
+    from relik_ml.kb.build import ALIASES_FILE
+    from relik_ml.kb.coverage import read_redirects, with_kb_ids
+
+    ids = {obj["id"] for _, obj in iter_jsonl(kb / PASSAGES_FILE)}
+    return with_kb_ids(documents, ids, read_redirects(kb / ALIASES_FILE))
 
 
 def read_split(dataset: DatasetSource, split: str, root: Path):

@@ -148,8 +148,12 @@ def task_windows_call(params: Params, key: str | None) -> StageCall:
     source = params.raw.datasets[dataset]
     out, config = params.artifact_dir("task_windows", key), params.task_windows
     inputs = {f"file{i}": params.resolve(f) for i, f in enumerate(source.splits[split])}
+    # a KB with entity-key ids: gold labels are keyed to it (read, so hashed as an input)
+    keyed_kb = params.artifact_dir("entity_passages") if params.entity_passages.source == "wiki" else None
+    if keyed_kb is not None:
+        inputs["entity_passages"] = keyed_kb
     return StageCall("task_windows", key, out, config, inputs,
-                     lambda: pipeline.task_windows(source, split, config, params.root, out))
+                     lambda: pipeline.task_windows(source, split, config, params.root, out, keyed_kb))
 
 
 def backbones_call(params: Params, _: str | None) -> StageCall:

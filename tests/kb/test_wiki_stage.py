@@ -17,7 +17,7 @@ from relik_ml.errors import InputError
 from relik_ml.io import iter_jsonl, read_manifest, tree_sha256
 from relik_ml.kb.coverage import coverage, read_redirects
 from relik_ml.kb_union import entity_key
-from relik_ml.pipeline.artifacts import load_passages
+from relik_ml.pipeline.artifacts import load_documents, load_passages, load_windows
 from relik_ml.pipeline.data import read_split
 from relik_ml.stages import STAGES, load_checked_params, stage_call
 from relik_ml.types import NME
@@ -69,6 +69,19 @@ def test_the_stage_builds_the_wiki_kb_keyed_by_entity_key(tmp_path: Path) -> Non
     testa_only = {entity_key(s.label) for d in _documents(params, "testa") for s in d.spans if s.label != NME}
     testa_only -= train | dump | {entity_key(p.title) for p in passages.values() if p.text}
     assert testa_only and not testa_only & set(passages)  # no evaluated label harvested
+
+
+def test_task_windows_label_gold_mentions_with_the_kb_ids(tmp_path: Path) -> None:
+    params = load_checked_params(_project(tmp_path))
+    stage_call("entity_passages", params).build()
+    ids = {p.id for p in load_passages(params.artifact_dir("entity_passages"))}
+    call = stage_call("task_windows", params, "aida-train")
+    assert call.inputs["entity_passages"] == params.artifact_dir("entity_passages")  # read, so hashed
+    summary = call.build()
+    labels = [s.label for w in load_windows([call.out]) for s in w.spans if s.label != NME]
+    assert labels and all(label in ids for label in labels)  # every training label found its passage
+    assert summary.counts["labels_keyed_to_kb"] == summary.counts["mentions"] - summary.counts["nme_mentions"]
+    assert {s.label for d in load_documents(call.out) for s in d.spans} <= ids | {NME}
 
 
 def test_the_stage_options_reach_the_build(tmp_path: Path) -> None:
