@@ -52,23 +52,27 @@ class StringSimilarity:
         return [s.entity_id for s in self.ranked(mention, k)]
 
     def ranked(self, mention: str, k: int) -> list[Scored]:
-        """The k best entities: names by score (desc), then trigram overlap, then row; each name's
-        entities in alias-table order; an entity counted once, at its best name."""
+        """The k best entities: each name's entities in alias-table order, names as `ranked_names`;
+        an entity is counted once, at its best name."""
+        out: list[Scored] = []
+        seen: set[str] = set()
+        for name, score in self.ranked_names(mention):
+            for ranked in self.table.ranked_alias(name, "uncased"):
+                if ranked.entity_id not in seen:
+                    seen.add(ranked.entity_id)
+                    out.append(Scored(ranked.entity_id, name, score))
+                    if len(out) == k:
+                        return out
+        return out
+
+    def ranked_names(self, mention: str, k: int | None = None) -> list[tuple[str, float]]:
+        """The block's names with their Indel similarity, by score (desc), then trigram overlap, then row."""
         query = self.table.key(mention)
         rows, _ = self.index.block(query, self.config.block_size)
         block = [self.names[r] for r in rows.tolist()]
         scored = process.extract(query, block, scorer=fuzz.ratio, limit=None, score_cutoff=self.config.min_score)
         scored.sort(key=lambda hit: (-hit[1], hit[2]))  # hit = (name, score, block position)
-        out: list[Scored] = []
-        seen: set[str] = set()
-        for name, score, _ in scored:
-            for ranked in self.table.ranked_alias(name, "uncased"):
-                if ranked.entity_id not in seen:
-                    seen.add(ranked.entity_id)
-                    out.append(Scored(ranked.entity_id, name, float(score)))
-                    if len(out) == k:
-                        return out
-        return out
+        return [(name, float(score)) for name, score, _ in scored[:k]]
 
     def full_scan(self, mention: str, limit: int) -> list[tuple[str, float]]:
         """The `limit` best names over every name, without blocking (for measuring what blocking costs)."""
