@@ -28,7 +28,7 @@ def test_blocking_finds_the_exact_title_and_matches_a_full_scan(table):
     ranker = StringSimilarity(table, StringSimilarityConfig(block_size=2))
     assert ranker.lookup("manchester", 1) == ["Manchester"]
     full = ranker.full_scan("manchester", 1)
-    assert full == [("manchester", 100.0)]
+    assert full == [("manchester", 100.0)] == ranker.ranked_names("Manchester", 1)
 
 
 def test_unknown_mention_gives_an_empty_list(table):
