@@ -245,7 +245,7 @@ def dense_zero_shot(args: argparse.Namespace, mentions: Sequence[Mention], windo
     from relik_ml.retriever import Retriever
 
     torch.set_num_threads(args.threads)
-    shards = sorted(p.parent for p in args.embeddings.glob("*/embeddings.npy"))
+    shards = finished_shards(args.embeddings)
     retriever_dir = args.retriever
     retriever = Retriever.from_pretrained(retriever_dir)
     queries = clock.run("dense_zero_shot/encode_windows", lambda: retriever.encode_windows(windows, 128))
@@ -255,6 +255,17 @@ def dense_zero_shot(args: argparse.Namespace, mentions: Sequence[Mention], windo
             **recall(window_ranks(mentions, windows, retrieved), mentions, covered),
             "seconds": {"encode_windows": clock.seconds["dense_zero_shot/encode_windows"],
                         "search": clock.seconds["dense_zero_shot/search"]}}
+
+
+def finished_shards(embeddings: Path) -> list[Path]:
+    """The shard directories under `embeddings`, all finished (a manifest; temporaries are hidden)."""
+    shards = sorted(d for d in embeddings.glob("*") if not d.name.startswith(".") and (d / "manifest.json").exists())
+    if not shards:
+        raise SystemExit(f"no finished passage-embedding shard under {embeddings}")
+    expected = read_manifest(shards[0]).get("config", {}).get("shards", len(shards))
+    if len(shards) != expected:
+        raise SystemExit(f"{len(shards)} of {expected} shards finished under {embeddings}")
+    return shards
 
 
 def exact_over_shards(queries: np.ndarray, shards: Sequence[Path], k: int, rows_per_block: int = 131_072
