@@ -1,6 +1,7 @@
 """The sharded passage embeddings on a real Dask cluster (scheduler + 2 worker processes on 127.0.0.1)
 through Dagster's `dask_executor`: shards are built by the cluster's workers, and a worker killed with
-SIGKILL mid-shard costs only the unfinished shards."""
+SIGKILL mid-shard costs only the unfinished shards (Dask re-runs the lost step; a whole re-run after a
+killed run is tests/retriever/test_embedding_shards.py)."""
 from __future__ import annotations
 
 import json
@@ -99,9 +100,6 @@ def test_worker_killed_mid_shard_redoes_only_unfinished_shards(tmp_path, cluster
         assert results and results[0].success  # Dask re-ran the lost step on a live (or restarted) worker
         assert all(_stat(resource.shard_dir(s)) == stat for s, stat in finished.items())  # finished shards untouched
         assert _built_by(resource, shard) != killed and not list(out.glob(".shard-*"))  # redone, leftovers gone
-        rebuilt = {s: _stat(resource.shard_dir(s)) for s in range(SHARDS)}
-        assert execute_embedding_job(resource, config, instance).success  # a re-run reuses every shard
-    assert {s: _stat(resource.shard_dir(s)) for s in range(SHARDS)} == rebuilt
     _, ids = retrieval.load_embeddings([resource.shard_dir(s) for s in range(SHARDS)])
     assert sorted(ids) == sorted(f"Q{i}" for i in range(3000))
 
