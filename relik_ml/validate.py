@@ -74,15 +74,23 @@ def raise_if_any(problems: list[Problem], *, path: str | Path | None = None) -> 
     raise InputError(f"record {first.index} ({first.record!r}): {first.message}{more}", path=path, field=first.field)
 
 
-def passage_tables(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000) -> list[Table]:
-    """Ids unique and present, titles and texts non-blank, text length within `[min_chars, max_chars]`."""
+def passage_tables(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000,
+                   title_only: bool = False) -> list[Table]:
+    """Ids unique and present, titles non-blank, texts non-blank with length within `[min_chars, max_chars]`;
+    with `title_only` (a KB that declares title-only entities) a text may be empty, never longer."""
     passages = list(passages)
+    text_rules = (
+        (Rule("length_between", ("text",), "text", f"must have at most {max_chars} chars",
+              {"min_value": 0, "max_value": max_chars}),)
+        if title_only else
+        (Rule("matches", ("text",), "text", "must not be blank", {"regex": NOT_BLANK}),
+         Rule("length_between", ("text",), "text", f"must have {min_chars} to {max_chars} chars",
+              {"min_value": min_chars, "max_value": max_chars}))
+    )
     rules = (
         *_id_rules(),
         Rule("matches", ("title",), "title", "must not be blank", {"regex": NOT_BLANK}),
-        Rule("matches", ("text",), "text", "must not be blank", {"regex": NOT_BLANK}),
-        Rule("length_between", ("text",), "text", f"must have {min_chars} to {max_chars} chars",
-             {"min_value": min_chars, "max_value": max_chars}),
+        *text_rules,
     )
     return [Table("passages", (("id", str), ("title", str), ("text", str)),
                   [(p.id, p.title, p.text) for p in passages], _sources(passages), rules)]
@@ -119,9 +127,10 @@ def window_tables(windows: Iterable[Window], documents: Mapping[str, Document] |
     return _non_empty(tables)
 
 
-def passage_problems(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000) -> list[Problem]:
+def passage_problems(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000,
+                     title_only: bool = False) -> list[Problem]:
     """The passage rules, checked here."""
-    return check(passage_tables(passages, min_chars=min_chars, max_chars=max_chars))
+    return check(passage_tables(passages, min_chars=min_chars, max_chars=max_chars, title_only=title_only))
 
 
 def document_problems(documents: Iterable[Document], kb_ids: Collection[str] | None = None) -> list[Problem]:

@@ -160,3 +160,9 @@ def test_the_gx_suite_finds_broken_the_rules_the_library_check_reports(suite: st
     gx = {(rule.field, rule.says) for rule in broken}
     library = {(problem.field.split(".")[-1], problem.message) for problem in problems}
     assert len(gx) >= 3 and gx == library
+
+
+def test_a_title_only_kb_allows_empty_texts_but_not_blank_titles_or_long_texts() -> None:
+    passages = [Passage("a", "A", ""), Passage("b", "", ""), Passage("c", "C", "x" * 20)]
+    assert set(fields(passage_problems(passages))) == {(0, "text"), (1, "title"), (1, "text")}
+    assert set(fields(passage_problems(passages, max_chars=10, title_only=True))) == {(1, "title"), (2, "text")}

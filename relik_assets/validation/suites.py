@@ -22,9 +22,11 @@ EXPECTATIONS = {  # rule kind -> the GX expectation that checks it
 }
 
 
-def validate_passages(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000) -> SuiteResult:
-    """Ids unique and present, titles and texts non-blank, text length within `[min_chars, max_chars]`."""
-    return _run("passages", validate.passage_tables(passages, min_chars=min_chars, max_chars=max_chars))
+def validate_passages(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000,
+                      title_only: bool = False) -> SuiteResult:
+    """The passage rules of `relik_ml.validate.passage_tables` (empty texts allowed with `title_only`)."""
+    return _run("passages", validate.passage_tables(passages, min_chars=min_chars, max_chars=max_chars,
+                                                    title_only=title_only))
 
 
 def validate_documents(documents: Iterable[Document], kb_ids: Collection[str] | None = None) -> SuiteResult:
