@@ -18,14 +18,11 @@ export RELIK_CACHE ?= $(HOME)/.cache/relik-pipeline
 
 install: $(STAMP)
 
-# torch first and pinned exactly: anything that depends on it would otherwise pull a CUDA build.
+# torch first and pinned exactly (scripts/install.sh); pip's output goes to .venv/install.log.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	scripts/pip_install.sh $(BIN)/python -q --upgrade pip
-	scripts/pip_install.sh $(BIN)/python -q torch==2.13.0
-	scripts/pip_install.sh $(BIN)/python -q -e '.[cpu,test]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@scripts/install.sh $(PYTHON) $(VENV)
+	@rm -f $(VENV)/.installed-*
+	@touch $@
 
 # One line per asset and a summary; every log line and warning goes to dagster_home/logs/lineage-*.log
 # (`make demo V=1` shows them instead).
