@@ -8,6 +8,8 @@
       each: ... -> candidates -> reader -> evaluation_report (gate) -> promoted_model
     automation: landed KB dumps -> passages -> the promoted model's index refreshed in place
                 (sensor, nightly schedule, optional EL retrain job)
+    scale-out:  the el/ passage-embedding shards as one job on a Dask cluster (params `distributed`:
+                a local cluster on 127.0.0.1 or an existing scheduler), `relik_assets.distributed`
 
 Every asset is a row of the stage table (`relik_ml.stages.STAGES`), with the checks of its role
 (`relik_assets.assets.checks`). `defs` is what `dagster dev` and `dagster definitions validate` load;
@@ -26,6 +28,7 @@ from relik_ml.stages import STAGES, load_checked_params
 from relik_assets.assets.raw import build_raw_assets
 from relik_assets.assets.stages import stage_asset
 from relik_assets.automation import build_automation
+from relik_assets.distributed import lineage_embedding_job
 from relik_assets.resources import DeviceResource, DvcResource, ProjectResource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +45,7 @@ def build_definitions(params_path: str | Path = DEFAULT_PARAMS, *, dvc_enabled: 
     automation = build_automation(params)
     return dg.Definitions(
         assets=[*build_assets(params), *automation.assets],
-        jobs=automation.jobs,
+        jobs=[*automation.jobs, lineage_embedding_job(params)],
         sensors=automation.sensors,
         schedules=automation.schedules,
         resources={

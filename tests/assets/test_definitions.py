@@ -29,6 +29,14 @@ def test_definitions_hold_the_expected_assets():
     assert EXPECTED_ASSETS <= keys
 
 
+def test_the_embedding_shards_job_runs_on_the_dask_executor():
+    job = _defs().resolve_job_def("passage_embeddings_dask")
+    assert job.executor_def.name == "dask"
+    shards = load_params(ROOT / "params.yaml").sections["el"]["passage_embeddings"]["shards"]
+    assert sorted(n.name for n in job.nodes if n.name.startswith("embed_shard")) == [
+        f"embed_shard_{i}" for i in range(shards)]
+
+
 def test_dagster_definitions_validate_is_clean():
     dagster = [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")]
     result = subprocess.run(dagster, cwd=ROOT, capture_output=True, text=True,
