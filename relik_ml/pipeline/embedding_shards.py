@@ -148,12 +148,13 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def load_shard(directory: Path) -> tuple[np.ndarray, list[str]]:
-    """One finished shard: (n, d) float32 embeddings and their ids; a directory without a manifest is refused."""
+def load_shard(directory: Path, mmap: bool = False) -> tuple[np.ndarray, list[str]]:
+    """One finished shard: (n, d) float32 embeddings (memory-mapped read-only with `mmap`) and their ids;
+    a directory without a manifest is refused."""
     manifest_path = directory / MANIFEST
     if not manifest_path.exists():
         raise InputError("not a finished embeddings shard (no manifest.json)", path=directory)
-    embeddings = np.load(directory / EMBEDDINGS_FILE, allow_pickle=False)
+    embeddings = np.load(directory / EMBEDDINGS_FILE, allow_pickle=False, mmap_mode="r" if mmap else None)
     ids = (directory / IDS_FILE).read_text(encoding="utf-8").splitlines()
     if len(ids) != len(embeddings):
         raise InputError(f"{len(ids)} ids for {len(embeddings)} embedding rows", path=directory / IDS_FILE)
