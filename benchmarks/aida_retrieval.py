@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from clock import Clock  # benchmarks/ is on sys.path when run as a script
 from kb_from_shared import SharedKB, build_shared_kb  # benchmarks/ is on sys.path when run as a script
 
 from relik_ml.io import write_json
@@ -55,20 +55,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-diagnostics", action="store_true", help="dot product on the full KB only (no cosine, no title-only KB)")
     parser.add_argument("--seed", type=int, default=42)
     return parser.parse_args(argv)
-
-
-class Clock:
-    """Named wall-clock phases in seconds."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def run(self, name: str, fn: Callable[[], Any]) -> Any:
-        started = time.monotonic()
-        result = fn()
-        self.seconds[name] = round(time.monotonic() - started, 1)
-        print(f"[{time.strftime('%H:%M:%S')}] {name}: {self.seconds[name]}s", flush=True)
-        return result
 
 
 def split_documents(aida: Sequence[Document], every_nth: int, max_docs: int) -> dict[str, list[Document]]:

@@ -25,7 +25,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clock import Clock  # noqa: E402
 from kb_from_shared import read_aida  # noqa: E402  (benchmarks/ is not a package)
 
 from relik_ml.baselines import AliasTable, AliasTableBuilder, StringSimilarity, StringSimilarityConfig  # noqa: E402
@@ -134,20 +135,6 @@ def window_ranks(mentions: Sequence[Mention], windows: Sequence[Window], retriev
         hits = [r for r in found if r is not None]
         ranks.append(min(hits) if hits else None)
     return ranks
-
-
-class Clock:
-    """Named wall-clock phases in seconds."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def run(self, name: str, fn: Callable[[], Any]) -> Any:
-        started = time.monotonic()
-        result = fn()
-        self.seconds[name] = round(time.monotonic() - started, 1)
-        print(f"[{time.strftime('%H:%M:%S')}] {name}: {self.seconds[name]}s", flush=True)
-        return result
 
 
 def build_alias_table(kb: Path, train: Sequence[Document]) -> tuple[AliasTable, dict[str, int]]:
