@@ -19,7 +19,7 @@ from typing import Any, Literal
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
 
-from relik_ml.errors import InputError
+from relik_ml.settings import config_from_settings
 from relik_ml.windows import TOKENIZERS
 
 CANDIDATE_ATTENTION = ("joint", "own-text")
@@ -112,13 +112,7 @@ class RelikReaderConfig(PretrainedConfig):
     def from_settings(cls, settings: Mapping[str, Any], field: str = "model") -> RelikReaderConfig:
         """A config from user settings (a params `model:` section); unknown keys are an `InputError`
         on `field` (the constructor itself keeps them as extra attributes, as HF configs do)."""
-        unknown = sorted(set(settings) - set(cls.__annotations__))
-        if unknown:
-            raise InputError(f"unknown reader keys {unknown}; known: {sorted(cls.__annotations__)}", field=field)
-        try:
-            return cls(**settings)
-        except (TypeError, ValueError) as exc:
-            raise InputError(str(exc), field=field) from None
+        return config_from_settings(cls, settings, field, "reader")
 
     @property
     def has_entities(self) -> bool:

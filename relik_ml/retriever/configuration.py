@@ -14,7 +14,7 @@ from typing import Any
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
 
-from relik_ml.errors import InputError
+from relik_ml.settings import config_from_settings
 
 E5_QUERY_PREFIX = "query: "
 E5_PASSAGE_PREFIX = "passage: "
@@ -55,13 +55,7 @@ class RelikRetrieverConfig(PretrainedConfig):
     def from_settings(cls, settings: Mapping[str, Any], field: str = "model") -> RelikRetrieverConfig:
         """A config from user settings (a params `model:` section); unknown keys are an `InputError` on
         `field` (the constructor itself keeps them as extra attributes, as HF configs do)."""
-        unknown = sorted(set(settings) - set(cls.__annotations__))
-        if unknown:
-            raise InputError(f"unknown retriever keys {unknown}; known: {sorted(cls.__annotations__)}", field=field)
-        try:
-            return cls(**settings)
-        except (TypeError, ValueError) as exc:
-            raise InputError(str(exc), field=field) from None
+        return config_from_settings(cls, settings, field, "retriever")
 
     @property
     def is_resolved(self) -> bool:
