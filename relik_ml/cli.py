@@ -177,6 +177,7 @@ def _index_refresh(args: argparse.Namespace) -> int:
     summary = refresh_model_dir(
         Path(args.model), Path(args.passages), Path(args.output) if args.output else None,
         relations=args.relations, prune=not args.keep_missing, batch_size=args.batch_size, device=args.device,
+        force=args.force,
     )
     print(json.dumps({"path": str(summary.path), "counts": summary.counts}))
     return 0
@@ -251,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--keep-missing", action="store_true", help="keep indexed ids the newer KB lacks (a partial dump)")
     refresh.add_argument("--batch-size", type=int, default=128, help="passages per embedding batch")
     refresh.add_argument("--device", default="cpu", help="device of the retriever (cpu, cuda)")
+    refresh.add_argument("--force", action="store_true",
+                         help="replace an --output that is not a model directory, and accept a refresh that removes "
+                              "more than half of the indexed ids (refused otherwise: the wrong KB, e.g. entities given "
+                              "with --relations). Never allowed: --output equal to --passages or inside --model")
     refresh.set_defaults(handler=_index_refresh)
     return parser
 
