@@ -148,7 +148,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         results = [evaluate_model(relik, documents, dataset_name=name, top_k=k) for k in args.top_k or [None]]
     if args.output_dir:
-        write_report(args.output_dir, results, title=f"Evaluation of {args.model}")
+        write_report(args.output_dir, results, title=f"Evaluation of {args.model}",
+                     inputs=[args.model, *args.paths], force=args.force)
     print(json.dumps(results, indent=2) if args.json else markdown(results, f"Evaluation of {args.model}"))
     return 0
 
@@ -238,7 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="only the documents of this split (e.g. testa of the aida files); the dataset name gets it")
     evaluate.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32", help=PRECISION_HELP)
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
-    evaluate.add_argument("--output-dir", default=None, help="also write report.json, report.md and plots here")
+    evaluate.add_argument("--output-dir", default=None,
+                          help="also write report.json, report.md, plots and manifest.json here (a new or empty "
+                               "directory, or an earlier report, which is replaced)")
+    evaluate.add_argument("--force", action="store_true",
+                          help="replace an --output-dir that is not an earlier report (never allowed: the model, a "
+                               "dataset file, or a directory inside them)")
     evaluate.add_argument("--kb", default=None, help="passages for a retriever directory (--model a saved retriever)")
     evaluate.add_argument("--index", default=None, help="passage index artifact searched for a retriever directory")
     evaluate.set_defaults(handler=_evaluate)
