@@ -55,7 +55,7 @@ class KnowledgeBase:
             everything = [Candidate(pid, 0.0) for pid in self.passages][:k]
             return [everything for _ in windows]
         queries = self.retriever.encode_windows(windows, batch_size, show_progress=progress)  # (n, d)
-        scores, ids = self.index.search(queries, k)
+        scores, ids = self.index.search(queries, min(k, max(len(self.index), 1)))  # (n, k) arrays: K capped first
         return [
             [Candidate(pid, float(score)) for pid, score in zip(row_ids, row_scores) if pid]
             for row_ids, row_scores in zip(ids, scores.tolist())

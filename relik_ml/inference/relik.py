@@ -4,10 +4,18 @@ texts → windows (`make_windows`) → retriever embeds windows in batches → i
 reader inputs in token-budget batches → decode → windows merged per text (duplicates removed, the
 more probable link wins; with `overlapping_spans` false only the best of overlapping spans) → spans
 with character offsets into each text, KB id, title and score.
-Windows of all the texts of one call share the retriever and reader batches. `examples()` (windows
-+ candidates) and `read()` (reader predictions per window) are the two halves of a call. Candidate
-token ids are memoised per model (`TokenCache`); `precision="bf16"` runs both models under bfloat16
-autocast, `precision="int8"` reads with an int8 reader encoder.
+Windows of all the texts of one call share the retriever and reader batches, `WINDOWS_PER_STEP` at
+a time, so a call on a huge text holds its windows and predictions but the model inputs of one step
+only. `examples()` (windows + candidates) and `read()` (reader predictions per window) are the two
+halves of a call. Candidate token ids are memoised per model (`TokenCache`); `precision="bf16"` runs
+both models under bfloat16 autocast, `precision="int8"` reads with an int8 reader encoder.
+
+Hostile input: a text that is not a string, or that holds a lone surrogate ("\ud800", which no
+tokenizer can encode), is an `InputError` naming the text's position and the field "text"; an empty
+or blank text gives an empty prediction; a run of more than 100 characters without a space is not
+read (`relik_ml.windows`). `top_k` must be an integer from 1 to the reader's `max_candidates` (a
+larger K would be cut by the reader, so it is refused rather than cut silently); the index is
+never asked for more than it holds.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ import faiss
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from relik_ml.arguments import check_positive_int, parse_device, unicode_problem
 from relik_ml.errors import InputError
 from relik_ml.inference import model_dir as names
 from relik_ml.inference.kb import KnowledgeBase
@@ -38,6 +47,7 @@ from relik_ml.windows import make_windows
 
 Mentions = Sequence[Sequence[tuple[int, int]]]
 PRECISIONS = ("fp32", "bf16", "int8")
+WINDOWS_PER_STEP = 4096  # windows retrieved and read together in one step of a call (bounds the model inputs held)
 
 
 class Relik:
@@ -76,8 +86,12 @@ class Relik:
         change scores slightly from "fp32", the default.
         """
         directory = Path(directory)
+        try:
+            parse_device(device)
+        except InputError as exc:
+            raise InputError(exc.message, field="device") from None
         if threads is not None:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(check_positive_int(threads, field="threads"))
             faiss.omp_set_num_threads(threads)
         settings_path = directory / names.SETTINGS_FILE
         settings = RelikSettings.from_json(read_json(settings_path), path=settings_path)
@@ -144,13 +158,16 @@ class Relik:
         """
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
-        examples = self.examples(
-            texts, top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size,
-            candidates=candidates, mentions=mentions, progress=progress,
-        )
-        read = self.read(examples, batch_size=batch_size, given_mentions=mentions is not None, progress=progress)
+        documents = _documents(texts, mentions)
+        settings = self._call_settings(top_k, window_size, stride, batch_size)
+        given = self._given_candidates(candidates, documents)
+        windows = self._windows(documents, settings, mentions is not None)
+        read: list[Prediction] = []
+        for first in range(0, len(windows), WINDOWS_PER_STEP):
+            examples = self._examples(windows[first : first + WINDOWS_PER_STEP], given, settings, progress)
+            read += self.read(examples, batch_size=batch_size, given_mentions=mentions is not None, progress=progress)
         overlapping = self.settings.overlapping_spans or mentions is not None  # given mentions are all kept
-        predictions = _merge(texts, [e.window for e in examples], read, overlapping=overlapping)
+        predictions = _merge(texts, windows, read, overlapping=overlapping)
         return predictions[0] if single else predictions
 
     def examples(
@@ -167,8 +184,21 @@ class Relik:
     ) -> list[ReaderExample]:
         """The first half of a call: windows of the texts with their retrieved (or given) candidates."""
         documents = _documents(list(texts), mentions)
+        settings = self._call_settings(top_k, window_size, stride, batch_size)
+        given = self._given_candidates(candidates, documents)
+        return self._examples(self._windows(documents, settings, mentions is not None), given, settings, progress)
+
+    def _call_settings(
+        self, top_k: int | None, window_size: int | None, stride: int | None, batch_size: int | None
+    ) -> RelikSettings:
+        """The settings of one call (checked before anything is allocated); K at most the reader's `max_candidates`."""
+        self._require_reader()
         settings = self.settings.overridden(top_k=top_k, window_size=window_size, stride=stride, batch_size=batch_size)
-        return self._examples(documents, settings, candidates, mentions is not None, progress)
+        limit = self.reader.config.max_candidates
+        if top_k is not None and self.reader.config.has_entities and top_k > limit:
+            raise InputError(f"expected an integer from 1 to the reader's max_candidates ({limit}), got {top_k}",
+                             field="top_k")
+        return settings
 
     def read(
         self,
@@ -180,7 +210,8 @@ class Relik:
     ) -> list[Prediction]:
         """The second half of a call: one reader prediction per example (offsets within its window)."""
         self._require_reader()
-        budget = (batch_size or self.settings.batch_size) * self.reader.config.max_input_tokens
+        batch_size = self.settings.batch_size if batch_size is None else check_positive_int(batch_size, "batch_size")
+        budget = batch_size * self.reader.config.max_input_tokens
         with self._autocast():
             return read_windows(
                 self.reader, self.tokenizer, examples, max_tokens=budget, given_mentions=given_mentions,
@@ -195,13 +226,10 @@ class Relik:
         return torch.autocast(device_type=device, dtype=torch.bfloat16)
 
     def _examples(
-        self, documents: list[Document], settings: RelikSettings, candidates: Sequence[Sequence[str]] | None,
-        only_with_mentions: bool, progress: bool,
+        self, windows: list[Window], given: dict[str, list[Passage]] | None, settings: RelikSettings, progress: bool,
     ) -> list[ReaderExample]:
-        self._require_reader()
-        windows = self._windows(documents, settings, only_with_mentions)
         with self._autocast():
-            entity_candidates = self._entity_candidates(windows, documents, candidates, settings, progress)
+            entity_candidates = self._entity_candidates(windows, given, settings, progress)
             relation_candidates = self._relation_candidates(windows, settings, progress)
         return build_examples(
             windows, entity_candidates, relation_candidates=relation_candidates, k=settings.top_k,
@@ -230,16 +258,22 @@ class Relik:
         windows = split_long_windows(windows, self.tokenizer, self.reader.config.max_input_tokens // 2)
         return [w for w in windows if w.spans] if only_with_mentions else windows
 
+    def _given_candidates(
+        self, candidates: Sequence[Sequence[str]] | None, documents: list[Document]
+    ) -> dict[str, list[Passage]] | None:
+        """The given candidate passages per document id (None: retrieve them); unknown ids are an `InputError`."""
+        if candidates is None or not self.reader.config.has_entities:
+            return None
+        rows = _per_text(candidates, documents, "candidates")
+        return {doc.id: self.entities.lookup(list(ids), "candidates") for doc, ids in zip(documents, rows)}
+
     def _entity_candidates(
-        self, windows: list[Window], documents: list[Document], given: Sequence[Sequence[str]] | None,
-        settings: RelikSettings, progress: bool,
+        self, windows: list[Window], given: dict[str, list[Passage]] | None, settings: RelikSettings, progress: bool,
     ) -> dict[str, list[Passage]]:
         if not self.reader.config.has_entities:
             return {}
         if given is not None:
-            rows = _per_text(given, documents, "candidates")
-            per_doc = {doc.id: self.entities.lookup(list(ids), "candidates") for doc, ids in zip(documents, rows)}
-            return {w.id: per_doc[w.doc_id] for w in windows}
+            return {w.id: given[w.doc_id] for w in windows}
         ranked = self.entities.rank(windows, settings.top_k, settings.batch_size, progress)
         return {w.id: [self.entities.passages[c.passage_id] for c in row] for w, row in zip(windows, ranked)}
 
@@ -283,6 +317,9 @@ def _documents(texts: list, mentions: Mentions | None) -> list[Document]:
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise InputError(f"text {i} is a {type(text).__name__}, not a string", field="text")
+        problem = unicode_problem(text)
+        if problem is not None:
+            raise InputError(f"text {i}: {problem}", field="text")
     spans = _per_text(mentions, [None] * len(texts), "mentions") if mentions is not None else [()] * len(texts)
     return [Document(str(i), text, _mention_spans(text, given)) for i, (text, given) in enumerate(zip(texts, spans))]
 

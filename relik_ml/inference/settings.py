@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from relik_ml.arguments import check_positive_int
 from relik_ml.errors import InputError
 from relik_ml.windows import TOKENIZERS, WindowConfig
 
@@ -31,8 +32,7 @@ class RelikSettings:
         if self.task not in TASKS:
             raise InputError(f"must be one of {TASKS}, got {self.task!r}", field="task")
         for name in ("window_size", "stride", "top_k", "relation_top_k", "batch_size"):
-            if getattr(self, name) < 1:
-                raise InputError(f"must be >= 1, got {getattr(self, name)}", field=name)
+            check_positive_int(getattr(self, name), field=name)
         if self.stride > self.window_size:
             raise InputError(f"must be <= window_size ({self.window_size}), got {self.stride}", field="stride")
         if self.tokenizer not in TOKENIZERS:
