@@ -84,22 +84,34 @@ PRECISION_HELP = ("bf16: bfloat16 autocast, faster on CPUs with AVX512-BF16 / AM
 
 
 def _annotate(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+
     from relik_ml.inference import Relik, to_json
+    from relik_ml.io import atomic_file, check_output_file
 
     if (args.text is None) == (args.input is None):
         raise InputError("give either a TEXT or --input FILE.jsonl", field="input")
+    output_inputs = [args.input] if args.input is not None else []
+    if args.output:  # refused before the model loads or any file is opened
+        check_output_file(args.output, output_inputs, replace_existing=args.force)
     relik = Relik.from_pretrained(args.model, threads=args.threads, precision=args.precision)
     titles = {pid: p.title for pid, p in relik.relations.passages.items()} if relik.relations is not None else None
-    output = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    output = (atomic_file(args.output, inputs=output_inputs, replace_existing=args.force) if args.output
+              else contextlib.nullcontext(sys.stdout))
     try:
-        for chunk in _annotate_chunks(args):
-            ids, texts = zip(*chunk)
-            for doc_id, prediction in zip(ids, relik(list(texts), top_k=args.top_k)):
-                record = {**to_json(prediction, relation_titles=titles), "id": doc_id}
-                output.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if output is not sys.stdout:
-            output.close()
+        with output as handle:  # a file appears only once every record is written; an error leaves it as it was
+            for chunk in _annotate_chunks(args):
+                ids, texts = zip(*chunk)
+                for doc_id, prediction in zip(ids, relik(list(texts), top_k=args.top_k)):
+                    record = {**to_json(prediction, relation_titles=titles), "id": doc_id}
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.flush()
+    except BrokenPipeError:  # stdout closed by its reader (`| head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        raise InputError(f"cannot write the output ({exc.strerror or exc})", path=args.output or "<stdout>") from None
     return 0
 
 
@@ -222,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     annotate.add_argument("text", nargs="?", default=None, help="one text to annotate (or use --input)")
     annotate.add_argument("--model", required=True, help="model directory (Relik.from_pretrained)")
     annotate.add_argument("--input", default=None, help="JSON lines of objects with \"text\" and optional \"id\"")
-    annotate.add_argument("--output", default=None, help="output JSON lines file (default: stdout)")
+    annotate.add_argument("--output", default=None,
+                          help="output JSON lines file (default: stdout), written to a temporary file and renamed "
+                               "when complete; never the --input file")
+    annotate.add_argument("--force", action="store_true", help="replace an --output file that exists")
     annotate.add_argument("--top-k", type=int, default=None, help="candidates per window (default: relik.json)")
     annotate.add_argument("--threads", type=int, default=None, help="torch / FAISS CPU threads")
     annotate.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
