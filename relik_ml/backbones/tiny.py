@@ -9,7 +9,7 @@ from transformers import BertConfig, BertModel
 
 from relik_ml.backbones.info import BackboneInfo, write_backbone_info
 from relik_ml.backbones.registry import resolve_backbone
-from relik_ml.io import atomic_directory, read_json, write_json
+from relik_ml.io import atomic_directory, read_json, write_json, write_manifest
 
 TOKENIZER_FILES = ("tokenizer.json", "special_tokens_map.json", "vocab.txt")
 TOKENIZER_CONFIG = "tokenizer_config.json"
@@ -38,11 +38,14 @@ def tiny_backbone(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = BertModel(config)
-    with atomic_directory(directory) as tmp:
+    with atomic_directory(directory, artifact="backbone") as tmp:
         model.save_pretrained(tmp)
         for name in TOKENIZER_FILES:
             shutil.copyfile(minilm / name, tmp / name)
         tokenizer_config = read_json(minilm / TOKENIZER_CONFIG)
         write_json(tmp / TOKENIZER_CONFIG, {**tokenizer_config, "model_max_length": max_positions})
         write_backbone_info(tmp, BackboneInfo(name="tiny"))
+        write_manifest(tmp, artifact="backbone", config={"name": "tiny", "hidden_size": hidden_size,
+                                                         "num_layers": num_layers, "num_heads": num_heads,
+                                                         "max_positions": max_positions, "seed": seed})
     return Path(directory)

@@ -1,9 +1,11 @@
-"""Evaluation report directory: `report.json`, `report.md` and PNG plots, written atomically.
+"""Evaluation report directory: `report.json`, `report.md`, PNG plots and `manifest.json`, written atomically.
 
 Input: result dicts of `evaluate_model` / `evaluate_retriever` (each with `dataset`, `top_k` and
 `metrics`; EL results also `kb`: the KB's size and its coverage of the gold InKB mentions, shown
 beside InKB EL over all and over covered mentions). Plots: the headline score per result (`scores_by_dataset.png`) and, when a dataset was
-evaluated at several K, the headline score against K (`score_vs_k.png`).
+evaluated at several K, the headline score against K (`score_vs_k.png`). The directory is an
+`evaluation_results` artifact: writing again into it replaces it, while a directory holding anything
+else is refused (see `relik_ml.io.atomic_directory`).
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from relik_ml.io import atomic_directory, write_json
+from relik_ml.io import atomic_directory, write_json, write_manifest
 
 JSON_FILE, MARKDOWN_FILE = "report.json", "report.md"
 BARS_FILE, K_FILE = "scores_by_dataset.png", "score_vs_k.png"
+ARTIFACT = "evaluation_results"
 F1_METRICS = ("inkb_el", "cie", "re_strict", "mention_detection")  # headline: the first one present
 TASK_HEADLINES = {"re": ("re_strict",), "cie": ("cie",)}  # a result's task puts its own metric first
 
@@ -33,9 +36,19 @@ def headline(result: dict[str, Any]) -> tuple[str, float]:
     return f"recall@{deepest}", float(recalls[deepest])
 
 
-def write_report(out_dir: str | Path, results: Sequence[dict[str, Any]], *, title: str = "Evaluation") -> Path:
-    """Write the report directory (replacing an old one only once everything is written)."""
-    with atomic_directory(out_dir) as tmp:
+def write_report(
+    out_dir: str | Path,
+    results: Sequence[dict[str, Any]],
+    *,
+    title: str = "Evaluation",
+    inputs: Sequence[str | Path] = (),
+    force: bool = False,
+) -> Path:
+    """Write the report directory (replacing an old report only once everything is written).
+
+    `out_dir` may be neither one of `inputs` (the model and dataset paths) nor inside one; `force`
+    replaces a directory that is not a report."""
+    with atomic_directory(out_dir, artifact=ARTIFACT, inputs=inputs, force=force) as tmp:
         write_json(tmp / JSON_FILE, {"title": title, "results": list(results)})
         (tmp / MARKDOWN_FILE).write_text(markdown(results, title), encoding="utf-8")
         if results:
@@ -43,6 +56,7 @@ def write_report(out_dir: str | Path, results: Sequence[dict[str, Any]], *, titl
         by_k = _scores_by_k(results)
         if any(len(points) > 1 for points in by_k.values()):
             _k_lines(by_k).savefig(tmp / K_FILE, dpi=100)
+        write_manifest(tmp, artifact=ARTIFACT, config={"title": title}, counts={"results": len(results)})
     return Path(out_dir)
 
 

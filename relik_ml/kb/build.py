@@ -80,7 +80,7 @@ def build_wiki_kb(
             extra.add(key)
             counts["training_label_keys"] += 1
     merge = _Merge(config, by_key, aliases_of, counts)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact=ARTIFACT, inputs=[root]) as tmp:
         written = write_jsonl(tmp / PASSAGES_FILE, merge.passages(root, folded, extra))
         alias_rows = ({"alias": a, "ids": [_resolve(redirects[a], folded)]} for a in sorted(redirects))
         counts["aliases"] = write_jsonl(tmp / ALIASES_FILE, alias_rows)

@@ -83,7 +83,7 @@ def damuel_passages(parts: Path, language: str, config: DamuelPassagesConfig, ou
     files = damuel_files(parts)
     passages = read_passages("damuel", files, text_mode=config.text_mode, max_words=config.max_words)
     mentions = read_mention_contexts(files)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="damuel_passages") as tmp:
         write_jsonl(tmp / PASSAGES_FILE, passages)
         write_jsonl(tmp / MENTIONS_FILE, mentions)
         counts = {"passages": len(passages), "mention_contexts": len(mentions), "language": language}
@@ -110,7 +110,7 @@ def pretraining_windows(kilt: Path, config: PretrainingWindowsConfig, out: Path)
     rng = random.Random(config.seed)
     windows = [w for w in windows if rng.random() < config.keep_probability]
     counts = {"documents": len(documents), "windows": len(windows), **_stats_counts(stats)}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="pretraining_windows") as tmp:
         write_jsonl(tmp / WINDOWS_FILE, windows)
         write_manifest(tmp, artifact="pretraining_windows", config=config, inputs={"kilt": kilt}, counts=counts)
     return Summary("pretraining_windows", out, counts, _preview(windows))
@@ -140,7 +140,7 @@ def task_windows(dataset: DatasetSource, split: str, config: WindowParams, root:
         **_stats_counts(stats),
     }
     inputs = {f"file{i}": root / f for i, f in enumerate(dataset.splits[split])}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="task_windows") as tmp:
         write_jsonl(tmp / DOCUMENTS_FILE, documents)
         write_jsonl(tmp / WINDOWS_FILE, windows)
         write_manifest(tmp, artifact="task_windows", config=config, inputs=inputs, counts=counts,
@@ -172,7 +172,7 @@ def backbones(config: BackbonesConfig, out: Path) -> Summary:
     from relik_ml.backbones import describe_backbone
 
     described = {name: describe_backbone(name) for name in config.names}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="backbones") as tmp:
         for name, info in described.items():
             write_json(tmp / f"{name}.json", info)
         write_manifest(tmp, artifact="backbones", config=config, counts={"backbones": len(described)})
@@ -181,7 +181,7 @@ def backbones(config: BackbonesConfig, out: Path) -> Summary:
 
 def _write_passages(artifact: str, passages, config: Any, inputs: dict[str, Path], out: Path) -> Summary:
     counts = {"passages": len(passages), "languages": sorted({p.language for p in passages})}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact=artifact) as tmp:
         write_jsonl(tmp / PASSAGES_FILE, passages)
         write_manifest(tmp, artifact=artifact, config=config, inputs=inputs, counts=counts)
     return Summary(artifact, out, counts, _preview(passages))

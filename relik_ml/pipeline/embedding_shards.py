@@ -114,7 +114,7 @@ def _embed_shard(
     passages = list(iter_shard_passages(passages_dir, shard, config.shards))
     read_seconds = time.perf_counter() - started
     model = Retriever.from_pretrained(retriever_dir)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact=ARTIFACT, inputs=[retriever_dir, passages_dir]) as tmp:
         _write_embeddings(tmp / EMBEDDINGS_FILE, model, passages, config.batch_size, shard)
         (tmp / IDS_FILE).write_text("".join(f"{p.id}\n" for p in passages), encoding="utf-8")
         seconds = time.perf_counter() - started

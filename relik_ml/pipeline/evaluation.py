@@ -49,7 +49,7 @@ def evaluation_report(
     from relik_ml.evaluation.report import write_report
     from relik_ml.inference import Relik, assemble_model_dir
 
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="evaluation_report") as tmp:
         model = assemble_model_dir(
             tmp / MODEL_DIR, retriever_dir=components.get("retriever"), index_dir=components.get("index"),
             passages=_passages_file(components.get("passages")), reader_dir=components["reader"],
@@ -87,7 +87,7 @@ def promoted_model(report_dir: Path, gate: GateConfig, out: Path) -> Summary:
     decision = decide(results, promoted_results(out), gate)
     if not decision.passed:
         raise GateFailed("gate failed, promoted model kept: " + "; ".join(decision.reasons))
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="promoted_model", inputs=[report_dir]) as tmp:
         shutil.copytree(report_dir / MODEL_DIR, tmp, dirs_exist_ok=True)
         write_json(tmp / EVALUATION_FILE, {"results": results, "gate": decision.to_json()})
     counts = {"promoted": 1}

@@ -6,6 +6,13 @@ retriever and upserted, passages missing from the newer KB are removed (`prune`,
 snapshots) or kept (partial dumps). The refreshed directory is written atomically to `out` (default:
 over `model`), so the old directory stays intact when anything fails. Its `manifest.json` records the
 counts under `refresh`, and its index directory holds the `content_hashes.json` sidecar.
+
+Refused before anything is embedded (a refresh with the wrong KB would silently drop every indexed
+passage): passages whose artifact kind is of the other KB (`relation_passages` for the entity index,
+any other `*_passages` kind for the relation index); passages sharing more ids with the model's
+other KB than with the one refreshed; and, unless `force`, a pruning refresh that would remove more
+than `MAX_PRUNED_FRACTION` of the indexed ids. `out` may not be the passages file or inside the model
+directory, and must be missing, empty or a model directory unless `force` (`atomic_directory`).
 """
 from __future__ import annotations
 
@@ -26,9 +33,20 @@ from relik_ml.index.refresh import (
 from relik_ml.inference import model_dir as names
 from relik_ml.inference.model_dir import read_passage_file, write_model_files
 from relik_ml.inference.settings import RelikSettings
-from relik_ml.io import MANIFEST, atomic_directory, read_json, write_json, write_jsonl
+from relik_ml.io import (
+    MANIFEST,
+    atomic_directory,
+    check_replaceable,
+    read_json,
+    refuse_overlap,
+    write_json,
+    write_jsonl,
+)
 from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
 from relik_ml.types import Passage
+
+MAX_PRUNED_FRACTION = 0.5  # a pruning refresh may remove at most half of the indexed ids unless forced
+RELATION_KIND = "relation_passages"  # the manifest kind of relation passages (any other *_passages: entities)
 
 
 def passage_hash(passage: Passage) -> str:
@@ -50,22 +68,30 @@ def refresh_model_dir(
     prune: bool = True,
     batch_size: int = 128,
     device: str = "cpu",
+    force: bool = False,
 ) -> Summary:
     """Bring the entity (or, with `relations`, relation) index of `model` up to the KB in `passages`."""
     model, out = Path(model), Path(out) if out is not None else Path(model)
     settings = _settings(model)
     kb_name, retriever_dir, index_dir = _parts(model, settings, relations)
+    refuse_overlap(out, [passages, model], artifact=names.ARTIFACT)
+    if not force:
+        check_replaceable(out, names.ARTIFACT)
+    _check_kind(passages, relations)
     newer = load_kb(passages)
     if not newer:
         raise InputError("the newer KB has no passages", path=passages)
     held_passages = read_passage_file(model / kb_name)
     index = PassageIndex.load(model / index_dir)
     held = _held(model, kb_name, index_dir, index, held_passages)
+    _check_other_kb(model, settings, relations, newer, held, passages)
+    if prune and not force:
+        _check_pruning(held, newer, passages)
     newer_hashes = {pid: passage_hash(p) for pid, p in newer.items()}
     embed = _embedder(model / retriever_dir, newer, batch_size, device)
     counts = refresh_index(index, held, newer_hashes, embed, prune=prune)
     kb = _merged_kb(held_passages, newer, index, prune)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact=names.ARTIFACT, inputs=[passages, model], force=force) as tmp:
         _copy_unchanged(model, tmp, skip={kb_name, index_dir, MANIFEST})
         save_with_hashes(index, refreshed_hashes(held, newer_hashes, prune=prune), tmp / index_dir)
         write_jsonl(tmp / kb_name, kb.values())
@@ -96,6 +122,44 @@ def _parts(model: Path, settings: RelikSettings, relations: bool) -> tuple[str, 
         if not (model / name).exists():
             raise InputError(f"the model directory has no {name} to refresh", path=model / name)
     return parts
+
+
+def _check_kind(passages: Path, relations: bool) -> None:
+    """Refuse a passages artifact of the other KB (its manifest's `artifact` kind)."""
+    manifest = Path(passages) / MANIFEST
+    kind = read_json(manifest).get("artifact") if manifest.is_file() else None
+    if not isinstance(kind, str) or not kind.endswith("_passages") or (kind == RELATION_KIND) == relations:
+        return
+    if relations:
+        raise InputError(f"these are entity passages ('{kind}' artifact), not relation passages: drop --relations",
+                         path=passages)
+    raise InputError(f"these are relation passages ('{kind}' artifact): refresh the relation index with --relations",
+                     path=passages)
+
+
+def _check_other_kb(
+    model: Path, settings: RelikSettings, relations: bool, newer: dict[str, Passage], held: dict[str, str], passages: Path
+) -> None:
+    """Refuse a newer KB that shares more ids with the model's other KB than with the one refreshed."""
+    other_name = settings.kb if relations else settings.relations
+    if not other_name or not (model / other_name).is_file():
+        return
+    other = read_passage_file(model / other_name)
+    with_other, with_held = sum(pid in other for pid in newer), sum(pid in held for pid in newer)
+    if with_other > with_held:
+        kinds = ("entity", "relation") if relations else ("relation", "entity")
+        hint = "drop --relations" if relations else "add --relations"
+        raise InputError(f"the newer KB shares {with_other} ids with the model's {kinds[0]} KB but {with_held} with "
+                         f"its {kinds[1]} KB: it looks like a {kinds[0]} KB; {hint}", path=passages)
+
+
+def _check_pruning(held: dict[str, str], newer: dict[str, Passage], passages: Path) -> None:
+    """Refuse a pruning refresh that would remove more than `MAX_PRUNED_FRACTION` of the indexed ids."""
+    removed = sum(pid not in newer for pid in held)
+    if held and removed > MAX_PRUNED_FRACTION * len(held):
+        raise InputError(f"the refresh would remove {removed} of the {len(held)} indexed ids "
+                         f"({removed / len(held):.0%}, more than {MAX_PRUNED_FRACTION:.0%}): is this the right KB? "
+                         "Pass --keep-missing for a partial dump, or --force to remove them", path=passages)
 
 
 def _settings(model: Path) -> RelikSettings:

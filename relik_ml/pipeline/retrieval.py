@@ -98,7 +98,7 @@ def candidates(
     model = Retriever.from_pretrained(retriever_dir)
     index = PassageIndex.load(index_dir)
     counts = {}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="candidates") as tmp:
         for split, directory in windows.items():
             split_windows = load_windows([directory])
             queries = model.encode_windows(split_windows, config.batch_size)
@@ -132,7 +132,7 @@ def retriever_eval_report(
     table = recall_table(windows, systems, {p.id for p in passages}, config.ks)
     decision = gate_decision(table, gate)
     counts = {"passages": len(passages), "splits": len(windows), "gate_passed": int(decision["passed"])}
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, artifact="retriever_eval_report") as tmp:
         write_report_files(tmp, table, config.ks, decision, len(passages))
         write_manifest(tmp, artifact="retriever_eval_report", config={"report": config, "gate": gate},
                        counts=counts, extra={"backbone": backbone})

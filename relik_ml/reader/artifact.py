@@ -22,7 +22,7 @@ def save_reader(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write model (safetensors), tokenizer (with the <ST*> tokens) and manifest atomically."""
-    with atomic_directory(output_dir) as tmp:
+    with atomic_directory(output_dir, artifact=ARTIFACT) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         write_manifest(tmp, artifact=ARTIFACT, config=config, counts=counts, extra=extra)

@@ -51,7 +51,7 @@ def test_evaluate_retriever_gives_recall_at_k(retriever_only_dir, documents):
 def test_report_directory(relik, documents, tmp_path):
     results = [evaluate_model(relik, documents, dataset_name="elevant", top_k=k) for k in (2, 5)]
     out = write_report(tmp_path / "report", results)
-    assert {p.name for p in out.iterdir()} == {JSON_FILE, MARKDOWN_FILE, BARS_FILE, K_FILE}
+    assert {p.name for p in out.iterdir()} == {JSON_FILE, MARKDOWN_FILE, BARS_FILE, K_FILE, "manifest.json"}
     assert json.loads((out / JSON_FILE).read_text())["results"][1]["top_k"] == 5
     table = (out / MARKDOWN_FILE).read_text()
     assert table.count("| elevant |") == 2 and "inkb_el F1" in table
