@@ -25,18 +25,18 @@ EXPECTATIONS = {  # rule kind -> the GX expectation that checks it
 def validate_passages(passages: Iterable[Passage], *, min_chars: int = 1, max_chars: int = 5000,
                       title_only: bool = False) -> SuiteResult:
     """The passage rules of `relik_ml.validate.passage_tables` (empty texts allowed with `title_only`)."""
-    return _run("passages", validate.passage_tables(passages, min_chars=min_chars, max_chars=max_chars,
+    return run_tables("passages", validate.passage_tables(passages, min_chars=min_chars, max_chars=max_chars,
                                                     title_only=title_only))
 
 
 def validate_documents(documents: Iterable[Document], kb_ids: Collection[str] | None = None) -> SuiteResult:
     """Ids unique; spans inside the text, trimmed, labelled with a KB id or NME; triplets between spans."""
-    return _run("documents", validate.document_tables(documents, kb_ids))
+    return run_tables("documents", validate.document_tables(documents, kb_ids))
 
 
 def validate_windows(windows: Iterable[Window]) -> SuiteResult:
     """Ids unique, texts non-empty and as long as `[start, end)`, spans inside the window text."""
-    return _run("windows", validate.window_tables(windows))
+    return run_tables("windows", validate.window_tables(windows))
 
 
 def expectation(rule: validate.Rule) -> Expect:
@@ -48,5 +48,6 @@ def expectation(rule: validate.Rule) -> Expect:
     return Expect(EXPECTATIONS[rule.kind], {**columns, **rule.options})
 
 
-def _run(suite: str, tables: list[validate.Table]) -> SuiteResult:
+def run_tables(suite: str, tables: list[validate.Table]) -> SuiteResult:
+    """The suite of the library's rule tables (e.g. `relik_ml.stages.data_checks.artifact_tables`) run by GX."""
     return run_suite(suite, [Table(t.name, table_frame(t), tuple(expectation(r) for r in t.rules)) for t in tables])

@@ -1,8 +1,9 @@
 """Skip unchanged work: a stamp per artifact records the config and input hashes that built it.
 
 `<data_root>/.stamps/<artifact>[@partition].json` holds the fingerprint (config + input content
-hashes), the output's content hash, and the summary counts. A stage is up to date when both the
-fingerprint and the output still match, so a tampered or restored output is rebuilt too.
+hashes), the output's content hash, the summary counts, and the blocking data checks the output
+passed (`relik_ml.stages.data_checks`). A stage is up to date when both the fingerprint and the output
+still match, so a tampered or restored output is rebuilt too.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from relik_ml.config import Params
 from relik_ml.io import MANIFEST, read_json, tree_sha256, write_json
 from relik_ml.pipeline import Summary
 from relik_ml.stages.core import StageCall
+from relik_ml.stages.data_checks import check_artifact, checked_upstream, suites
 
 STAMPS = ".stamps"
 
@@ -44,21 +46,42 @@ def up_to_date(call: StageCall, params: Params) -> bool:
     return recorded.get("fingerprint") == fingerprint(call) and recorded.get("output") == tree_sha256(call.out)
 
 
-def record(call: StageCall, params: Params, summary: Summary) -> str:
-    """Stamp a freshly built artifact; returns its content hash (the data version)."""
+def record(call: StageCall, params: Params, summary: Summary, checks: tuple[str, ...] = ()) -> str:
+    """Stamp a freshly built artifact that passed the blocking suites `checks`; returns its content hash
+    (the data version)."""
     version = tree_sha256(call.out)
     stamp = stamp_path(call, params)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    write_json(stamp, {"fingerprint": fingerprint(call), "output": version,
+    write_json(stamp, {"fingerprint": fingerprint(call), "output": version, "checks": list(checks),
                        "counts": summary.counts, "extra": _normalised(summary.extra)})
     return version
 
 
+def checked(call: StageCall, params: Params) -> bool:
+    """True when the artifact's stamp vouches for its present content and lists all its blocking suites."""
+    stamp = stamp_path(call, params)
+    if not stamp.exists():
+        return False
+    recorded = read_json(stamp)
+    return recorded.get("checks", []) == list(suites(call.artifact)) and recorded.get("output") == tree_sha256(call.out)
+
+
 def run_memoized(call: StageCall, params: Params) -> tuple[Summary, str, bool]:
-    """Build the artifact unless up to date: (summary, content hash, reused)."""
+    """Build the artifact unless up to date: (summary, content hash, reused).
+
+    Blocking data checks come first and last: each upstream artifact with suites must pass them (read
+    again only when its stamp does not vouch for it), and so must the artifact before it is stamped. A
+    failure raises `DataCheckError` (an `InputError`): nothing downstream runs, and a failing artifact of
+    this stage stays unstamped (DVC: uncommitted), so the next run rebuilds it.
+    """
+    for upstream in checked_upstream(call, params):
+        if not checked(upstream, params):
+            check_artifact(upstream, blocked=call)
     if up_to_date(call, params):
         stamp = read_json(stamp_path(call, params))
         summary = Summary(call.artifact, call.out, stamp.get("counts", {}), extra=stamp.get("extra", {}))
+        if stamp.get("checks", []) != list(suites(call.artifact)):  # stamped before its suites were run
+            return summary, record(call, params, summary, check_artifact(call)), True
         return summary, stamp["output"], True
     summary = call.build()
-    return summary, record(call, params, summary), False
+    return summary, record(call, params, summary, check_artifact(call)), False
