@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from relik_ml.errors import InputError
 from relik_ml.types import Passage
 
 
@@ -40,13 +41,27 @@ def union_passages(primary: Sequence[Passage], extra_titles: Iterable[str]) -> l
     """Primary passages deduplicated by id (the longest text wins), then a title-only passage per new title.
 
     Primary ids keep the order of their first occurrence; new titles follow in sorted order, so the
-    result does not depend on the iteration order of `extra_titles`. Titles are used as given.
+    result does not depend on the iteration order of `extra_titles`. Titles are used as given. A
+    passage with an empty id or title, or an extra title that is not a non-empty string, is an
+    `InputError` (it would become an entity keyed "").
     """
     merged: dict[str, Passage] = {}
-    for passage in primary:
+    for index, passage in enumerate(primary):
+        for name in ("id", "title"):
+            if not _is_name(getattr(passage, name)):
+                raise InputError(f"passage {index}: {name} {getattr(passage, name)!r} is not a non-empty string",
+                                 field=f"primary[{index}].{name}")
         kept = merged.get(passage.id)
         if kept is None or len(passage.text) > len(kept.text):
             merged[passage.id] = passage
-    for title in sorted(set(extra_titles) - merged.keys()):
+    extra = set(extra_titles)
+    bad = next((title for title in extra if not _is_name(title)), None)
+    if bad is not None:
+        raise InputError(f"extra title {bad!r} is not a non-empty string", field="extra_titles")
+    for title in sorted(extra - merged.keys()):
         merged[title] = Passage(title, title, "")
     return list(merged.values())
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from relik_ml.errors import InputError
 from relik_ml.types import NME, Document
 
 
@@ -25,9 +26,22 @@ def split_stats(documents: Sequence[Document], window_size: int, stride: int) ->
 
 
 def dataset_stats(fmt: str, paths: Sequence[Path], *, window_size: int = 32, stride: int = 16) -> dict[str, Any]:
-    """Read `paths` in format `fmt` and count per split (documents without a split: "all")."""
-    from relik_ml.formats import read_documents
+    """Read `paths` in format `fmt` and count per split (documents without a split: "all").
 
+    Bad input is an `InputError` before anything is read when it is an argument (an unknown format,
+    `1 <= stride <= window_size` broken) and naming the file, line and field when it is the data
+    (`relik_ml.formats`); no documents at all is an error, not a table of zeros.
+    """
+    from relik_ml.formats import DOCUMENT_FORMATS, read_documents
+
+    if fmt not in DOCUMENT_FORMATS:
+        raise InputError(f"unknown document format {fmt!r}; known: {', '.join(sorted(DOCUMENT_FORMATS))}",
+                         field="format")
+    for name, value in (("window_size", window_size), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"expected an integer >= 1, got {value!r}", field=name)
+    if stride > window_size:
+        raise InputError(f"stride {stride} exceeds the window size {window_size}", field="stride")
     documents = read_documents(fmt, list(paths))
     by_split: dict[str, list[Document]] = defaultdict(list)
     for doc in documents:

@@ -3,6 +3,11 @@
 Each registry entry takes a list of paths plus reader options. Per-file readers are applied to each
 path in turn and the results concatenated; ids must stay unique across the files. "aida" takes the
 annotation TSV first, then the CoNLL-2003 token files in document order.
+
+An empty file gives no records, but a read whose files give no record at all is an `InputError`
+(scoring or counting zero documents would report a silently wrong 0.0). An unknown format name is an
+`InputError` on the field "format". The rules every reader follows on hostile input are listed in
+`relik_ml.formats._common`.
 """
 from __future__ import annotations
 
@@ -56,7 +61,7 @@ def _passage_key(passage: Passage) -> str:
 
 def _aida(paths: Sequence[Path], **options: Any) -> list[Document]:
     if len(paths) < 2:
-        raise ValueError("aida needs the annotation TSV followed by the CoNLL-2003 files")
+        raise InputError("aida needs the annotation TSV followed by the CoNLL-2003 files", field="paths")
     return read_aida(paths[0], *paths[1:], **options)
 
 
@@ -85,27 +90,41 @@ PASSAGE_FORMATS: dict[str, Reader] = {
 
 def read_documents(fmt: str, paths: str | Path | Sequence[str | Path], **options: Any) -> list[Document]:
     """Documents of format `fmt` (a key of `DOCUMENT_FORMATS`) from one or more paths."""
-    return _lookup(DOCUMENT_FORMATS, fmt, "document")(_paths(paths), **options)
+    reader = _lookup(DOCUMENT_FORMATS, fmt, "document")
+    return _not_empty(reader(_paths(paths), **options), paths, "documents")
 
 
 def read_passages(fmt: str, paths: str | Path | Sequence[str | Path], **options: Any) -> list[Passage]:
     """Passages of format `fmt` (a key of `PASSAGE_FORMATS`) from one or more paths."""
-    return _lookup(PASSAGE_FORMATS, fmt, "passage")(_paths(paths), **options)
+    reader = _lookup(PASSAGE_FORMATS, fmt, "passage")
+    return _not_empty(reader(_paths(paths), **options), paths, "passages")
 
 
 def read_mention_contexts(paths: str | Path | Sequence[str | Path], **options: Any) -> list[MentionContext]:
     """DaMuEL link mention contexts from one or more parts."""
-    return _per_file(read_damuel_mentions, lambda m: m.id)(_paths(paths), **options)
+    contexts = _per_file(read_damuel_mentions, lambda m: m.id)(_paths(paths), **options)
+    return _not_empty(contexts, paths, "mention contexts")
 
 
 def _lookup(registry: dict[str, Reader], fmt: str, kind: str) -> Reader:
     if fmt not in registry:
-        raise ValueError(f"unknown {kind} format {fmt!r}; known: {', '.join(sorted(registry))}")
+        raise InputError(f"unknown {kind} format {fmt!r}; known: {', '.join(sorted(registry))}", field="format")
     return registry[fmt]
 
 
 def _paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
-    return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    found = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not found:
+        raise InputError("no input file given", field="paths")
+    return found
+
+
+def _not_empty(records: list[Any], paths: str | Path | Sequence[str | Path], kind: str) -> list[Any]:
+    if not records:
+        names = _paths(paths)
+        raise InputError(f"no {kind} read (empty input{'s' if len(names) > 1 else ''})",
+                         path=", ".join(str(p) for p in names))
+    return records
 
 
 __all__ = ["DOCUMENT_FORMATS", "PASSAGE_FORMATS", "read_documents", "read_mention_contexts", "read_passages"]

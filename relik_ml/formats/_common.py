@@ -1,4 +1,16 @@
-"""Helpers shared by the format readers: positions for errors, typed field access, span checks."""
+"""Helpers shared by the format readers: positions for errors, typed field access, span checks, and the
+hostile-input rules every reader follows:
+
+- files: a path that is not a regular file (missing, a directory) is an `InputError`; a file named by
+  the data (a Mewsli-9 docid) must stay inside its dataset folder (`confined`): no absolute name, no
+  `..`, no symlink that resolves outside.
+- ids, titles and languages are non-empty strings (`get_name`); a number or null is refused, never
+  turned into "5" or "None".
+- text is valid Unicode: a JSON record holding a lone surrogate ("\\ud800") anywhere, in a key or a
+  value, is refused with the file, the line and the field path of that string (`check_strings`).
+- an empty file gives no records (each reader's result is then empty); the registry in
+  `relik_ml.formats` refuses a read that yields no record at all.
+"""
 from __future__ import annotations
 
 import json
@@ -14,13 +26,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from relik_ml.errors import InputError
-from relik_ml.io import open_text
+from relik_ml.io import iter_jsonl, open_text
 
 log = logging.getLogger("relik_ml.formats")
 
 _KIND_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "an object", bool: "a boolean"}
 _MISSING = object()
 _QID = re.compile(r"Q[1-9][0-9]*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NATURAL = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²".isdigit() is True); at most 18 digits
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,90 @@ def get(obj: Any, name: str, kind: type, where: Where, default: Any = _MISSING) 
     return check_type(obj[name], kind, where.at(name))
 
 
+def get_name(obj: Any, name: str, where: Where, default: Any = _MISSING) -> str:
+    """An id, title or language at `obj[name]`: a string with something besides whitespace."""
+    return check_name(get(obj, name, str, where, default), where.at(name))
+
+
+def check_name(value: str, where: Where) -> str:
+    if not value.strip():
+        raise where.error("empty (an id, title or language must be a non-empty string)")
+    return value
+
+
+def check_unicode(value: str, where: Where) -> str:
+    """Return `value` unless it holds a lone surrogate (text no encoder or tokenizer can take)."""
+    match = _SURROGATE.search(value)
+    if match:
+        raise where.error(f"lone surrogate U+{ord(match.group()):04X} at character {match.start()} (not valid Unicode)")
+    return value
+
+
+def check_strings(obj: Any, where: Where) -> Any:
+    """Return a parsed JSON value after checking every string in it, keys included, with `check_unicode`."""
+    stack = [(obj, where)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            check_unicode(value, at)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                field = at.at(key.encode("utf-8", "backslashreplace").decode("utf-8"))
+                check_unicode(key, field)
+                stack.append((item, field))
+        elif isinstance(value, list):
+            stack.extend((item, at.at(i)) for i, item in enumerate(value))
+    return obj
+
+
+def parse_natural(value: str | None, where: Where) -> int:
+    """A non-negative integer written in ASCII digits (surrounding whitespace allowed)."""
+    if value is None or not _NATURAL.fullmatch(value.strip()):
+        raise where.error(f"expected a non-negative integer, got {value!r:.60}")
+    return int(value)
+
+
+def confined(root: Path, name: str, where: Where) -> Path:
+    """`root / name`, refused unless it stays inside `root` once resolved.
+
+    `name` comes from the data (a document id naming its text file): an empty name, an absolute
+    one, a `..` part, a NUL byte or a symlink that resolves outside `root` is an `InputError`.
+    """
+    parts = Path(name).parts
+    if not name.strip() or "\x00" in name or Path(name).is_absolute() or ".." in parts:
+        raise where.error(f"{name!r:.80} does not name a file inside the dataset folder {root}")
+    base = root.resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(base):
+        raise where.error(f"{name!r:.80} resolves to {target}, outside the dataset folder {base}")
+    return target
+
+
+def require_file(path: Path) -> Path:
+    """`path` if it is a regular file (or a symlink to one), else an `InputError` saying what it is."""
+    if path.is_dir():
+        raise InputError("is a directory, expected a file", path=path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if not path.is_file():
+        raise InputError("not a regular file", path=path)
+    return path
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`relik_ml.io.iter_jsonl` for format readers: a regular file only, every string valid Unicode."""
+    path = require_file(Path(path))
+    number = 0
+    try:
+        for number, obj in iter_jsonl(path):
+            yield number, check_strings(obj, Where(path, number))
+    except RecursionError:
+        raise InputError("JSON nested too deeply (in the first non-blank line after this one)",
+                         path=path, line=number + 1) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path=path) from None
+
+
 def get_pair(obj: Any, name: str, where: Where) -> tuple[int, int]:
     """An `[start, end]` integer pair at `obj[name]`."""
     pair = get(obj, name, list, where)
@@ -84,9 +182,15 @@ def claim_id(seen: dict[str, Where], item_id: str, where: Where) -> None:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a whole UTF-8 file (optionally compressed); bad bytes name their line."""
-    path = Path(path)
-    with open_text(path) as handle:
+    """Read a whole UTF-8 file (optionally compressed); bad bytes name their line.
+
+    Strict UTF-8 never yields a lone surrogate (their encoded bytes are refused as invalid)."""
+    path = require_file(Path(path))
+    try:
+        handle = open_text(path)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path=path) from None
+    with handle:
         try:
             data = handle.read()
         except (EOFError, OSError, lzma.LZMAError) as exc:
@@ -120,7 +224,9 @@ def iter_json_list(path: str | Path) -> Iterator[tuple[int, Any]]:
             item, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
-        yield line, item
+        except RecursionError:
+            raise InputError("JSON nested too deeply", path=path, line=line) from None
+        yield line, check_strings(item, Where(path, line))
         pos = _skip_space(text, end)
         if text.startswith(",", pos):
             pos = _skip_space(text, pos + 1)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from relik_ml.formats._common import Where, iter_lines, title_from_url
+from relik_ml.formats._common import Where, check_name, check_unicode, iter_lines, parse_natural, title_from_url
 from relik_ml.types import NME, Document, Span
 
 _DOCSTART = "-DOCSTART-"
@@ -73,20 +73,22 @@ def _read_annotations(path: Path) -> list[_Annotated]:
 def _doc_id(line: str, where: Where) -> str:
     match = re.fullmatch(r"-DOCSTART- \((.+)\)", line.strip())
     if not match:
-        raise where.at("docid").error(f"expected '-DOCSTART- (<docid>)', got {line!r}")
-    return match.group(1)
+        raise where.at("docid").error(f"expected '-DOCSTART- (<docid>)', got {line!r:.100}")
+    return check_name(match.group(1), where.at("docid"))
 
 
 def _mention(line: str, where: Where) -> _Mention:
     fields = line.split("\t")
-    if len(fields) < 2 or not fields[0].isdigit():
-        raise where.at("token_index").error(f"expected '<token index>\\t<entity>...', got {line!r}")
+    if len(fields) < 2:
+        raise where.at("token_index").error(f"expected '<token index>\\t<entity>...', got {line!r:.100}")
+    index = parse_natural(fields[0], where.at("token_index"))
     if fields[1] == NME:
-        return _Mention(int(fields[0]), NME, where)
+        return _Mention(index, NME, where)
     if len(fields) >= 3 and "/wiki/" in fields[2]:
-        return _Mention(int(fields[0]), title_from_url(fields[2], "/wiki/"), where)
-    name = _YAGO_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), fields[1])
-    return _Mention(int(fields[0]), name.replace("_", " "), where)
+        title = title_from_url(fields[2], "/wiki/")
+    else:
+        title = _YAGO_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), fields[1]).replace("_", " ")
+    return _Mention(index, check_unicode(check_name(title, where.at("entity")), where.at("entity")), where)
 
 
 def _read_conll(path: Path) -> list[list[_Token]]:
@@ -103,6 +105,8 @@ def _token(line: str, where: Where) -> _Token:
     columns = line.split(" ")
     if len(columns) != 4:
         raise where.error(f"expected 4 space-separated columns (token POS chunk NER), got {len(columns)}")
+    if not columns[0].strip():
+        raise where.at("token").error("empty token")
     return _Token(columns[0], columns[3], where)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_type, get, iter_json_list
+from relik_ml.formats._common import Where, check_name, check_type, get, iter_json_list
 from relik_ml.types import Document, Span, Triplet
 
 
@@ -46,6 +46,7 @@ def _token_span(item: Any, size: int, n_tokens: int, where: Where) -> tuple[int,
 
 def _triplet(rel: Any, spans: dict[tuple[int, int], Span], n_tokens: int, where: Where) -> Triplet:
     head_start, head_end, kind = _token_span(rel, 5, n_tokens, where)
+    check_name(kind, where.at(4))
     tail_start, tail_end = (check_type(rel[k], int, where.at(k)) for k in (2, 3))
     for key, name in (((head_start, head_end), "head"), ((tail_start, tail_end), "tail")):
         if key not in spans:

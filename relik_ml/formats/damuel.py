@@ -5,7 +5,8 @@ Link `start`/`end` are token indices into `wiki.tokens`, end exclusive (the last
 `end - 1`); token `start`/`end` are character offsets into `wiki.text`. An optional `end_offset`
 cuts the last token to the linked prefix (the index of its last linked character: "humedales"
 with `end_offset` 6 links "humedal"). Passages follow the multilingual thesis:
-`[M] label [M] description`, or the page opening when there is no description.
+`[M] label [M] description`, or the page opening when there is no description. An entity with
+neither a label nor a page title keeps the bare body as text and takes its QID as passage title.
 """
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_span, claim_id, get, is_qid
-from relik_ml.io import iter_jsonl
+from relik_ml.formats._common import Where, check_span, claim_id, get, get_name, is_qid, iter_records
 from relik_ml.types import Passage
 
 TEXT_MODES = ("description", "opening")
@@ -48,7 +48,7 @@ def iter_damuel(path: str | Path) -> list[DamuelEntry]:
     """Parse every entity of a part, checking link token indices against the page."""
     path = Path(path)
     entries, seen = [], {}
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_records(path):
         where = Where(path, number)
         entry = _entry(obj, where)
         claim_id(seen, f"{entry.language}:{entry.qid}", where.at("qid"))
@@ -72,7 +72,7 @@ def _passage(entry: DamuelEntry, text_mode: str, max_words: int, marker: str) ->
     body = first or second
     title = entry.label or entry.title
     text = f"{marker} {title} {marker} {body}".strip() if title else body
-    return Passage(entry.qid, title, text, entry.language)
+    return Passage(entry.qid, title or entry.qid, text, entry.language)
 
 
 def _entry(obj: dict[str, Any], where: Where) -> DamuelEntry:
@@ -81,7 +81,7 @@ def _entry(obj: dict[str, Any], where: Where) -> DamuelEntry:
         raise where.at("qid").error(f"not a Wikidata QID: {qid!r}")
     fields = dict(
         qid=qid,
-        language=get(obj, "lang", str, where),
+        language=get_name(obj, "lang", where),
         label=get(obj, "label", str, where, ""),
         description=get(obj, "description", str, where, ""),
     )

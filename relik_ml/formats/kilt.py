@@ -10,8 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_span, check_type, claim_id, get, note
-from relik_ml.io import iter_jsonl
+from relik_ml.formats._common import Where, check_span, check_type, claim_id, get, get_name, iter_records, note
 from relik_ml.types import Document, Passage, Span
 
 TEXT_MODES = ("opening", "title")
@@ -24,7 +23,7 @@ def read_kilt_passages(path: str | Path, *, text_mode: str = "opening", max_word
         raise ValueError(f"text_mode must be one of {TEXT_MODES}, got {text_mode!r}")
     path = Path(path)
     passages, seen = [], {}
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_records(path):
         where = Where(path, number)
         title, paragraphs = _page(obj, where, seen)
         text = title if text_mode == "title" else _opening(paragraphs[1:], max_words)
@@ -37,7 +36,7 @@ def read_kilt_anchor_documents(path: str | Path, *, stats: Counter | None = None
     (no `wikipedia_title`) are skipped and counted in `stats["kilt_anchors_unresolved"]`."""
     path = Path(path)
     docs, seen = [], {}
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_records(path):
         where = Where(path, number)
         title, paragraphs = _page(obj, where, seen)
         offsets, pos = [], 0
@@ -58,8 +57,8 @@ def read_kilt_anchor_documents(path: str | Path, *, stats: Counter | None = None
 
 def _page(obj: dict[str, Any], where: Where, seen: dict[str, Where]) -> tuple[str, list[str]]:
     """The title and the paragraphs (trailing newlines removed) of a page record."""
-    get(obj, "wikipedia_id", str, where)
-    title = get(obj, "wikipedia_title", str, where)
+    get_name(obj, "wikipedia_id", where)
+    title = get_name(obj, "wikipedia_title", where)
     claim_id(seen, title, where.at("wikipedia_title"))
     paragraphs = get(obj, "text", list, where)
     if not paragraphs:
@@ -84,6 +83,6 @@ def _anchor(anchor: Any, paragraphs: list[str], offsets: list[int], where: Where
     start, end = get(anchor, "start", int, where), get(anchor, "end", int, where)
     check_span(paragraphs[index], start, end, where.at("start"), get(anchor, "text", str, where))
     target = get(anchor, "wikipedia_title", str, where, "")
-    if not target:
+    if not target.strip():
         return None
     return Span(offsets[index] + start, offsets[index] + end, target, target)

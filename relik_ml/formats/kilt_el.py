@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, claim_id, get
-from relik_ml.io import iter_jsonl
+from relik_ml.formats._common import Where, claim_id, get, get_name, iter_records
 from relik_ml.types import Document, Span
 
 START, END = "[START_ENT]", "[END_ENT]"
@@ -15,9 +14,9 @@ def read_kilt_el(path: str | Path) -> list[Document]:
     """One Document per record: the input without markers and one span labelled with the gold title."""
     path = Path(path)
     docs, seen = [], {}
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_records(path):
         where = Where(path, number)
-        doc_id = get(obj, "id", str, where)
+        doc_id = get_name(obj, "id", where)
         claim_id(seen, doc_id, where.at("id"))
         text, start, end = _strip_markers(get(obj, "input", str, where), where.at("input"))
         mention = get(get(obj, "meta", dict, where, {}), "mention", str, where.at("meta"), None)
@@ -44,7 +43,7 @@ def _gold_title(outputs: list[Any], where: Where) -> str:
     """The first provenance title, else the first answer."""
     for i, output in enumerate(outputs):
         for j, provenance in enumerate(get(output, "provenance", list, where.at(i), [])):
-            return get(provenance, "title", str, where.at(i).at("provenance").at(j))
+            return get_name(provenance, "title", where.at(i).at("provenance").at(j))
     if outputs:
-        return get(outputs[0], "answer", str, where.at(0))
+        return get_name(outputs[0], "answer", where.at(0))
     raise where.error("no gold answer")

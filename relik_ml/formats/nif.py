@@ -18,7 +18,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_span, log, natural_key, note, read_text, title_from_url
+from relik_ml.formats._common import (
+    Where, check_span, check_unicode, log, natural_key, note, parse_natural, read_text, title_from_url,
+)
 from relik_ml.errors import InputError
 from relik_ml.types import NME, Document, Span
 
@@ -62,9 +64,12 @@ def _parse(text: str, path: Path) -> Any:
     except (SyntaxError, AssertionError, ValueError) as exc:  # rdflib's Turtle errors have no common base
         line = getattr(exc, "lines", None)
         reason = re.search(r"Bad syntax \(([^)]*)\)", str(exc))
-        message = reason.group(1) if reason else str(exc).splitlines()[0]
+        message = reason.group(1) if reason else (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(f"invalid Turtle: {message}", path=path,
                          line=line + 1 if isinstance(line, int) else None) from None
+    for triple in graph:
+        for term in triple:
+            check_unicode(str(term), Where(path, _line_of(text, str(triple[0]))))
     return graph
 
 
@@ -98,7 +103,7 @@ def _span(graph: Any, phrase: Any, text: str, where: Where, realign: bool, count
 
     start, end = (_index(_one(graph, phrase, n, where), where.at(f"nif:{n}")) for n in ("beginIndex", "endIndex"))
     anchors = sorted(str(a) for a in graph.objects(phrase, URIRef(NIF + "anchorOf")))
-    if text[start:end] not in anchors or not 0 <= start < end:
+    if text[start:end] not in anchors or not 0 <= start < end <= len(text):
         start, end = _realigned(text, start, end, anchors, where, realign)
         counts["nif_spans_realigned"] += 1
     refs = sorted(str(r) for r in graph.objects(phrase, URIRef(ITS + "taIdentRef")))
@@ -120,9 +125,7 @@ def _realigned(text: str, start: int, end: int, anchors: list[str], where: Where
 
 
 def _index(value: Any, where: Where) -> int:
-    if not str(value).isdigit():
-        raise where.error(f"expected a non-negative integer, got {str(value)!r}")
-    return int(str(value))
+    return parse_natural(str(value), where)
 
 
 def _label(graph: Any, ref: str) -> tuple[str, str]:

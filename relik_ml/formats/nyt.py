@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_type, find_word, get, iter_json_list, log, note
+from relik_ml.formats._common import Where, check_name, check_type, find_word, get, iter_json_list, log, note
 from relik_ml.types import Document, Span, Triplet
 
 
@@ -50,7 +50,7 @@ def _triple(triple: Any, where: Where) -> tuple[str, str, str]:
     subject, relation, object_ = (check_type(triple[k], str, where.at(k)) for k in range(3))
     if not subject.strip() or not object_.strip():
         raise where.error("empty subject or object surface")
-    return subject, relation, object_
+    return subject, check_name(relation, where.at(1)), object_
 
 
 def _locate(text: str, surface: str, spans: dict[str, Span]) -> Span | None:

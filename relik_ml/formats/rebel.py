@@ -1,10 +1,11 @@
 """REBEL JSONL: `{docid, text, entities: [{uri, boundaries, surfaceform}], triples: [{subject, predicate, object}]}`.
 
 Entity `uri` is a Wikidata QID or, for dates and quantities, a literal value (kept as an `NME` span
-of type "literal"); predicate `uri` is a PID. Some boundaries of the released data are shifted
-against the cleaned text: with `realign` a span that does not read its `surfaceform` moves to the
-nearest occurrence of it (counted in `stats["rebel_spans_realigned"]`; not found:
-`stats["rebel_spans_dropped"]`, and its triples too); without `realign` it is an error.
+of type "literal"; an empty `uri`, found in the released data, gives the same span); predicate `uri`
+is a non-empty PID. Some boundaries of the released data are shifted against the cleaned text: with
+`realign` a span that does not read its `surfaceform` moves to the nearest occurrence of it (counted
+in `stats["rebel_spans_realigned"]`; not found: `stats["rebel_spans_dropped"]`, and its triples
+too); without `realign` it is an error.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from relik_ml.formats._common import Where, check_span, claim_id, get, get_pair, is_qid, log, note
-from relik_ml.io import iter_jsonl
+from relik_ml.formats._common import (
+    Where, check_span, claim_id, get, get_name, get_pair, is_qid, iter_records, log, note,
+)
 from relik_ml.types import NME, Document, Span, Triplet
 
 
@@ -21,9 +23,9 @@ def read_rebel(path: str | Path, *, realign: bool = True, stats: Counter | None 
     """One Document per line, id = `docid`."""
     path = Path(path)
     docs, seen, counts = [], {}, Counter()
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_records(path):
         where = Where(path, number)
-        doc_id = get(obj, "docid", str, where)
+        doc_id = get_name(obj, "docid", where)
         claim_id(seen, doc_id, where.at("docid"))
         docs.append(_document(obj, doc_id, where, realign, counts))
     if counts["rebel_spans_realigned"] or counts["rebel_spans_dropped"]:
@@ -44,7 +46,7 @@ def _document(obj: Any, doc_id: str, where: Where, realign: bool, counts: Counte
         at = where.at("triples").at(i)
         subject = _entity(get(triple, "subject", dict, at), text, at.at("subject"), realign, spans, counts)
         object_ = _entity(get(triple, "object", dict, at), text, at.at("object"), realign, spans, counts)
-        relation = get(get(triple, "predicate", dict, at), "uri", str, at.at("predicate"))
+        relation = get_name(get(triple, "predicate", dict, at), "uri", at.at("predicate"))
         if subject is not None and object_ is not None:
             triplets.append(Triplet(subject, relation, object_))
     kept = sorted({s for s in spans.values() if s is not None}, key=lambda s: (s.start, s.end, s.label))

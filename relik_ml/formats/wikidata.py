@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from relik_ml.errors import InputError
-from relik_ml.formats._common import Where, check_type, get, read_text
+from relik_ml.formats._common import Where, check_name, check_strings, check_type, get, get_name, read_text
 from relik_ml.types import Passage
 
 
@@ -26,6 +26,7 @@ def read_wikidata_properties(
     text = read_text(path)
     root = _parse(text, path)
     where = Where(path)
+    check_strings(root, where)
     properties = get(root, "properties", dict, where)
     total = get(root, "total", int, where, len(properties))
     if total != len(properties):
@@ -54,6 +55,8 @@ def _parse(text: str, path: Path) -> Any:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path) from None
     except _DuplicateKey as exc:
         keys = [m.start() for m in re.finditer(rf'"{re.escape(exc.key)}"\s*:', text)]
         line = text.count("\n", 0, keys[1]) + 1 if len(keys) > 1 else None
@@ -76,8 +79,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _passage(pid: str, entry: Any, where: Where) -> Passage:
+    check_name(pid, where)
     check_type(entry, dict, where)
-    if get(entry, "pid", str, where, pid) != pid:
+    if get_name(entry, "pid", where, pid) != pid:
         raise where.at("pid").error(f"{entry['pid']!r} differs from its key {pid!r}")
     get(entry, "datatype", str, where)
     label = get(entry, "label", str, where)

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from relik_ml.errors import InputError
+from relik_ml.formats.kb_passages import iter_kb_passages
 from relik_ml.inference.settings import RelikSettings
-from relik_ml.io import atomic_directory, iter_jsonl, open_text, write_json, write_manifest
+from relik_ml.io import atomic_directory, open_text, write_json, write_manifest
 from relik_ml.types import Passage
 
 ARTIFACT = "promoted_model"
@@ -32,13 +33,10 @@ COMPONENTS = (RETRIEVER_DIR, INDEX_DIR, READER_DIR, RELATION_RETRIEVER_DIR, RELA
 
 
 def read_passage_file(path: Path) -> dict[str, Passage]:
-    """Passages by id from a JSON lines file; a missing field or a repeated id is an `InputError`."""
+    """Passages by id from a JSON lines file (`relik_ml.formats.kb_passages`: non-empty string ids,
+    titles and languages, string texts, valid Unicode); a bad record or a repeated id is an `InputError`."""
     passages: dict[str, Passage] = {}
-    for number, obj in iter_jsonl(path):
-        try:
-            passage = Passage.from_json(obj)
-        except KeyError as exc:
-            raise InputError("missing field", path=path, line=number, field=exc.args[0]) from None
+    for number, passage in iter_kb_passages(path):
         if passage.id in passages:
             raise InputError(f"duplicate passage id {passage.id!r}", path=path, line=number, field="id")
         passages[passage.id] = passage
