@@ -93,8 +93,8 @@ def parse_input_path(value: str) -> str:
     return value
 
 
-def parse_model_dir(value: str) -> str:
-    """An existing directory (a model or retriever directory)."""
+def parse_input_dir(value: str) -> str:
+    """An existing directory (a model, retriever or index directory)."""
     path = Path(value)
     if not path.exists():
         raise InputError(f"{value}: directory not found")

@@ -7,11 +7,51 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from relik_ml.arguments import (
+    argument_type,
+    parse_choice,
+    parse_device,
+    parse_input_dir,
+    parse_input_file,
+    parse_input_path,
+    parse_output_dir,
+    parse_output_file,
+    parse_positive_int,
+    unicode_problem,
+)
 from relik_ml.errors import InputError
+
+POSITIVE = argument_type(parse_positive_int)  # K, threads, batch size, window size, stride: integers >= 1
+INPUT_FILE = argument_type(parse_input_file)
+INPUT_PATH = argument_type(parse_input_path)  # a dataset file or folder
+INPUT_DIR = argument_type(parse_input_dir)
+OUTPUT_FILE = argument_type(parse_output_file)
+OUTPUT_DIR = argument_type(parse_output_dir)
+DEVICE = argument_type(parse_device)
+PARAMS_COMMANDS = ("run", "gate", "build", "dvc-yaml")  # their KeyErrors name a stage or params key
+
+
+def _document_format(value: str) -> str:
+    from relik_ml.formats import DOCUMENT_FORMATS
+
+    return parse_choice(value, DOCUMENT_FORMATS, "document format")
+
+
+def _text(value: str) -> str:
+    """The TEXT argument: bytes that are not UTF-8 arrive as lone surrogates, which no tokenizer takes."""
+    problem = unicode_problem(value)
+    if problem is not None:
+        raise InputError(problem)
+    return value
+
+
+DOCUMENT_FORMAT = argument_type(_document_format)
+TEXT = argument_type(_text)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -95,6 +135,8 @@ def _annotate(args: argparse.Namespace) -> int:
     output_inputs = [args.input] if args.input is not None else []
     if args.output:  # refused before the model loads or any file is opened
         check_output_file(args.output, output_inputs, replace_existing=args.force)
+    for _ in _annotate_chunks(args):  # every record checked before the model loads: a bad one writes nothing
+        pass
     relik = Relik.from_pretrained(args.model, threads=args.threads, precision=args.precision)
     titles = {pid: p.title for pid, p in relik.relations.passages.items()} if relik.relations is not None else None
     output = (atomic_file(args.output, inputs=output_inputs, replace_existing=args.force) if args.output
@@ -124,14 +166,35 @@ def _annotate_chunks(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]
         return
     chunk: list[tuple[str, str]] = []
     for index, (number, obj) in enumerate(iter_jsonl(Path(args.input))):
-        if not isinstance(obj.get("text"), str):
-            raise InputError("expected a string", path=args.input, line=number, field="text")
-        chunk.append((str(obj.get("id", index)), obj["text"]))
+        chunk.append((_record_id(obj.get("id", index), args.input, number), _record_text(obj, args.input, number)))
         if len(chunk) == ANNOTATE_CHUNK:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _record_id(value: object, path: str, line: int) -> str:
+    """An `--input` record's id: a non-empty string or an integer (never null, a float or "")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"expected a non-empty string or an integer, got {value!r:.60}", path=path, line=line,
+                         field="id")
+    problem = unicode_problem(value)
+    if problem is not None:
+        raise InputError(problem, path=path, line=line, field="id")
+    return value
+
+
+def _record_text(obj: dict, path: str, line: int) -> str:
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise InputError(f"expected a string, got {text!r:.60}", path=path, line=line, field="text")
+    problem = unicode_problem(text)
+    if problem is not None:
+        raise InputError(problem, path=path, line=line, field="text")
+    return text
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -203,76 +266,83 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="build one artifact of the lineage (the command dvc.yaml calls)")
     run.add_argument("stage")
     run.add_argument("--partition", default=None, help="partition key for partitioned stages")
-    run.add_argument("--params", default="params.yaml")
+    run.add_argument("--params", default="params.yaml", type=INPUT_FILE)
     run.set_defaults(handler=_run)
 
     data = commands.add_parser("data", help="dataset utilities").add_subparsers(dest="data_command", required=True)
     stats = data.add_parser("stats", help="documents, mentions, NME, triplets and windows per split")
-    stats.add_argument("format", help="input format (see relik_ml.formats)")
-    stats.add_argument("paths", nargs="+")
-    stats.add_argument("--window-size", type=int, default=32)
-    stats.add_argument("--stride", type=int, default=16)
+    stats.add_argument("format", type=DOCUMENT_FORMAT, help="input format (see relik_ml.formats)")
+    stats.add_argument("paths", nargs="+", type=INPUT_PATH)
+    stats.add_argument("--window-size", type=POSITIVE, default=32)
+    stats.add_argument("--stride", type=POSITIVE, default=16, help="words between window starts (<= --window-size)")
     stats.add_argument("--json", action="store_true")
-    stats.set_defaults(handler=_data_stats)
+    stats.set_defaults(handler=_data_stats, command_parser=stats)
 
     gate = commands.add_parser("gate", help="build the evaluation report (and what it needs); exit 1 if the gate fails")
     gate.add_argument("--task", default="el", help="task branch whose gate to check")
-    gate.add_argument("--params", default="params.yaml")
+    gate.add_argument("--params", default="params.yaml", type=INPUT_FILE)
     gate.set_defaults(handler=_gate)
 
     build = commands.add_parser("build", help="build artifacts and everything upstream (unchanged ones are reused)")
     build.add_argument("targets", nargs="+", help="stage names, e.g. el/retriever_eval_report")
-    build.add_argument("--params", default="params.yaml", help="params file, e.g. params.real.yaml")
+    build.add_argument("--params", default="params.yaml", type=INPUT_FILE, help="params file, e.g. params.real.yaml")
     build.set_defaults(handler=_build)
 
     dvc = commands.add_parser("dvc-yaml", help="render dvc.yaml from the stage table and params.yaml")
-    dvc.add_argument("--params", default="params.yaml")
+    dvc.add_argument("--params", default="params.yaml", type=INPUT_FILE)
     dvc.add_argument("--write", action="store_true", help="write dvc.yaml beside params.yaml")
     dvc.set_defaults(handler=_dvc_yaml)
 
     annotate = commands.add_parser("annotate", help="annotate texts with a model directory (JSON lines out)")
-    annotate.add_argument("text", nargs="?", default=None, help="one text to annotate (or use --input)")
-    annotate.add_argument("--model", required=True, help="model directory (Relik.from_pretrained)")
-    annotate.add_argument("--input", default=None, help="JSON lines of objects with \"text\" and optional \"id\"")
-    annotate.add_argument("--output", default=None,
+    annotate.add_argument("text", nargs="?", default=None, type=TEXT, help="one text to annotate (or use --input)")
+    annotate.add_argument("--model", required=True, type=INPUT_DIR, help="model directory (Relik.from_pretrained)")
+    annotate.add_argument("--input", default=None, type=INPUT_FILE,
+                          help="JSON lines of objects with \"text\" and optional \"id\" (a string or an integer)")
+    annotate.add_argument("--output", default=None, type=OUTPUT_FILE,
                           help="output JSON lines file (default: stdout), written to a temporary file and renamed "
                                "when complete; never the --input file")
     annotate.add_argument("--force", action="store_true", help="replace an --output file that exists")
-    annotate.add_argument("--top-k", type=int, default=None, help="candidates per window (default: relik.json)")
-    annotate.add_argument("--threads", type=int, default=None, help="torch / FAISS CPU threads")
+    annotate.add_argument("--top-k", type=POSITIVE, default=None,
+                          help="candidates per window, at most the reader's max_candidates (default: relik.json)")
+    annotate.add_argument("--threads", type=POSITIVE, default=None, help="torch / FAISS CPU threads")
     annotate.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
                           help=PRECISION_HELP)
     annotate.set_defaults(handler=_annotate)
 
     evaluate = commands.add_parser("evaluate", help="score a model directory on gold documents")
-    evaluate.add_argument("paths", nargs="+", help="dataset files (read with --format)")
-    evaluate.add_argument("--model", required=True, help="model directory (recall@k when it has no reader)")
-    evaluate.add_argument("--format", required=True, help="document format (see relik_ml.formats)")
-    evaluate.add_argument("--top-k", type=int, nargs="+", default=None,
+    evaluate.add_argument("paths", nargs="+", type=INPUT_PATH, help="dataset files (read with --format)")
+    evaluate.add_argument("--model", required=True, type=INPUT_DIR,
+                          help="model directory (recall@k when it has no reader)")
+    evaluate.add_argument("--format", required=True, type=DOCUMENT_FORMAT, help="document format (see relik_ml.formats)")
+    evaluate.add_argument("--top-k", type=POSITIVE, nargs="+", default=None,
                           help="one evaluation per K (a retriever: the recall@K cut-offs, default 1 10 50 100)")
     evaluate.add_argument("--split", default=None,
                           help="only the documents of this split (e.g. testa of the aida files); the dataset name gets it")
     evaluate.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32", help=PRECISION_HELP)
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON (default: a table)")
-    evaluate.add_argument("--output-dir", default=None,
+    evaluate.add_argument("--output-dir", default=None, type=OUTPUT_DIR,
                           help="also write report.json, report.md, plots and manifest.json here (a new or empty "
                                "directory, or an earlier report, which is replaced)")
     evaluate.add_argument("--force", action="store_true",
                           help="replace an --output-dir that is not an earlier report (never allowed: the model, a "
                                "dataset file, or a directory inside them)")
-    evaluate.add_argument("--kb", default=None, help="passages for a retriever directory (--model a saved retriever)")
-    evaluate.add_argument("--index", default=None, help="passage index artifact searched for a retriever directory")
+    evaluate.add_argument("--kb", default=None, type=INPUT_PATH,
+                          help="passages for a retriever directory (--model a saved retriever)")
+    evaluate.add_argument("--index", default=None, type=INPUT_DIR,
+                          help="passage index artifact searched for a retriever directory")
     evaluate.set_defaults(handler=_evaluate)
 
     index = commands.add_parser("index", help="passage index utilities").add_subparsers(dest="index_command", required=True)
     refresh = index.add_parser("refresh", help="refresh a model directory's index with a newer KB (no retraining)")
-    refresh.add_argument("--model", required=True, help="model directory holding retriever/ and index/")
-    refresh.add_argument("--passages", required=True, help="newer KB: passages.jsonl or a passages artifact directory")
-    refresh.add_argument("--output", default=None, help="write the refreshed model here (default: over --model, atomically)")
+    refresh.add_argument("--model", required=True, type=INPUT_DIR, help="model directory holding retriever/ and index/")
+    refresh.add_argument("--passages", required=True, type=INPUT_PATH,
+                         help="newer KB: passages.jsonl or a passages artifact directory")
+    refresh.add_argument("--output", default=None, type=OUTPUT_DIR,
+                         help="write the refreshed model here (default: over --model, atomically)")
     refresh.add_argument("--relations", action="store_true", help="refresh the relation index instead of the entity index")
     refresh.add_argument("--keep-missing", action="store_true", help="keep indexed ids the newer KB lacks (a partial dump)")
-    refresh.add_argument("--batch-size", type=int, default=128, help="passages per embedding batch")
-    refresh.add_argument("--device", default="cpu", help="device of the retriever (cpu, cuda)")
+    refresh.add_argument("--batch-size", type=POSITIVE, default=128, help="passages per embedding batch")
+    refresh.add_argument("--device", default="cpu", type=DEVICE, help="device of the retriever (cpu, cuda, cuda:N)")
     refresh.add_argument("--force", action="store_true",
                          help="replace an --output that is not a model directory, and accept a refresh that removes "
                               "more than half of the indexed ids (refused otherwise: the wrong KB, e.g. entities given "
@@ -282,11 +352,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Bad arguments are refused before anything loads (argparse's wording, status 2);
+    bad data is an `InputError` (`relik-ml: error: FILE:LINE: field 'F': MESSAGE`, status 2)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "stride", None) is not None and args.stride > args.window_size:
+            args.command_parser.error(f"argument --stride: expected an integer <= --window-size ({args.window_size}), "
+                                      f"got {args.stride}")
+    except SystemExit as exc:  # argparse exits on --help and on a bad argument; main returns the status instead
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.handler(args)
-    except (InputError, KeyError) as exc:
-        print(f"relik-ml: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
+    except InputError as exc:
+        print(f"relik-ml: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:  # a stage or params key named wrongly; elsewhere a KeyError is a bug, not bad input
+        if args.command not in PARAMS_COMMANDS:
+            raise
+        print(f"relik-ml: error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # stdout closed by its reader (`| head -1`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # a full disk, a file that vanished: one line, not a traceback
+        print(f"relik-ml: error: {InputError(exc.strerror or str(exc), path=exc.filename)}", file=sys.stderr)
         return 2
 
 

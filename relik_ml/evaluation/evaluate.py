@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from relik_ml import metrics
+from relik_ml.arguments import check_positive_int, unicode_problem
+from relik_ml.errors import InputError
 from relik_ml.inference import Relik  # evaluation runs the façade: reader ← inference ← evaluation
 from relik_ml.kb.coverage import Redirects, coverage, covered_only, with_kb_ids
 from relik_ml.metrics import relations as relation_metrics
@@ -31,7 +33,10 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Annotate the document texts (timed: `ait_seconds`), score them, then an ED pass on gold mentions."""
     config = relik.reader.config
-    k = top_k or relik.settings.top_k
+    k = relik.settings.top_k if top_k is None else check_positive_int(top_k, field="top_k")  # 0 is refused, not 20
+    for doc in documents:  # named by document id here; `relik` would name a position in the list
+        if (problem := unicode_problem(doc.text)) is not None:
+            raise InputError(f"document {doc.id!r}: {problem}", field="text")
     start = time.perf_counter()
     predictions = _with_ids(relik([d.text for d in documents], top_k=k), documents)
     seconds = time.perf_counter() - start
@@ -66,6 +71,7 @@ def evaluate_retriever(
     model: str | Path | Relik, documents: Sequence[Document], *, ks: Sequence[int] = DEFAULT_KS, dataset_name: str = ""
 ) -> dict[str, Any]:
     """Micro recall@k of the windows' in-KB gold entities against a model directory's index."""
+    ks = [check_positive_int(k, field="ks") for k in ks]
     relik = model if isinstance(model, Relik) else Relik.from_pretrained(model)
     kb_ids = relik.entities.passages if relik.entities is not None else {}
     windows, _ = windows_for_documents(with_kb_ids(documents, kb_ids), relik.settings.window_config)
