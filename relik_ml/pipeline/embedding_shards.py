@@ -5,15 +5,13 @@ A shard is a function of (shard id, inputs) -> files, so any engine can run the 
 picked by a stable sha1 of their id, embedded longest-first in chunks whose rows go straight into
 a memory-mapped `embeddings.npy`, and the directory appears only when complete (a temporary
 sibling renamed into place). A shard whose manifest records the same config, shard and input
-hashes is reused as is; temporaries left by a killed run are removed before the shard is redone
-(so a shard has one writer at a time: the engine's one task per shard).
+hashes is reused as is; temporaries left by a killed run (its process gone) are removed first.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -24,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from relik_ml.errors import InputError
-from relik_ml.io import MANIFEST, atomic_directory, iter_jsonl, read_json, tree_sha256, write_manifest
+from relik_ml.io import (
+    MANIFEST,
+    atomic_directory,
+    iter_jsonl,
+    read_json,
+    remove_stale_temporaries,
+    tree_sha256,
+    write_manifest,
+)
 from relik_ml.pipeline.summary import PASSAGES_FILE
 from relik_ml.types import Passage
 
@@ -80,14 +86,6 @@ def finished_shard(out: Path, config: dict[str, Any], shard: int, inputs: dict[s
     return manifest if rows == manifest["counts"].get("passages") else None
 
 
-def remove_leftovers(out: Path) -> list[Path]:
-    """Delete temporaries of `out` left by a killed writer (`.<name>.tmp-*`, `.<name>.old-*`)."""
-    leftovers = [p for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*") for p in out.parent.glob(pattern)]
-    for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
-    return leftovers
-
-
 def build_shard(
     retriever_dir: Path, passages_dir: Path, shard: int, config: EmbeddingConfig, out: Path
 ) -> tuple[dict[str, Any], bool]:
@@ -96,12 +94,12 @@ def build_shard(
         raise ValueError(f"shard {shard} out of range for {config.shards} shards")
     config_json = asdict(config)
     inputs = input_hashes(retriever_dir, passages_dir)
+    for path in remove_stale_temporaries(out):  # also when the shard is reused: killed after its swap
+        log.info("shard %d: removed the leftover %s of an interrupted run", shard, path)
     manifest = finished_shard(out, config_json, shard, inputs)
     if manifest is not None:
         log.info("shard %d: complete for these inputs, reused (%s)", shard, out)
         return manifest, True
-    for path in remove_leftovers(out):
-        log.info("shard %d: removed the leftover %s of an interrupted run", shard, path)
     return _embed_shard(retriever_dir, passages_dir, shard, config, inputs, out), False
 
 
