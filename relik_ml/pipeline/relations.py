@@ -21,10 +21,15 @@ _MANIFEST_KEYS = ("artifact", "created", "config", "inputs", "counts")  # writte
 
 @dataclass(frozen=True)
 class HeldOutConfig:
-    """A train / dev split carved out of one source split by a stable hash of the document id."""
+    """A train / dev (/ test) split carved out of one source split by a stable hash of the document id.
+
+    The "test" part is in no stage of the lineage: nothing trains, selects or tunes on it; a
+    benchmark reads it back with `in_part(id, "test", dev_percent, test_percent)` for the report.
+    """
 
     source_split: str = ""  # the dataset split to divide ("" = the branch uses the dataset's own splits)
     dev_percent: int = 20  # share of the documents in the held-out "dev" part (0-100)
+    test_percent: int = 0  # share held back as "test" (hash buckets after dev's); 0 = no test part
 
 
 def relation_label(name: str) -> str:
@@ -65,12 +70,14 @@ def qid_entity_passages(kilt: Path, config: EntityPassagesConfig, out: Path) -> 
     return summary
 
 
-def in_part(doc_id: str, part: str, dev_percent: int) -> bool:
-    """Whether a document falls into `part` ("train" or "dev") of a held-out split (sha1 of its id)."""
-    if part not in ("train", "dev"):
-        raise ValueError(f"part must be 'train' or 'dev', got {part!r}")
+def in_part(doc_id: str, part: str, dev_percent: int, test_percent: int = 0) -> bool:
+    """Whether a document falls into `part` ("train", "dev" or "test") of a held-out split: the sha1
+    of its id gives a bucket 0-99; buckets below `dev_percent` are dev, the next `test_percent` test."""
+    if part not in ("train", "dev", "test"):
+        raise ValueError(f"part must be 'train', 'dev' or 'test', got {part!r}")
     bucket = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 100
-    return (bucket < dev_percent) == (part == "dev")
+    found = "dev" if bucket < dev_percent else "test" if bucket < dev_percent + test_percent else "train"
+    return found == part
 
 
 def held_out_windows(
@@ -84,8 +91,11 @@ def held_out_windows(
         raise InputError(f"dataset {dataset.name!r} has no split {held_out.source_split!r}", field="source_split")
     if not 0 < held_out.dev_percent < 100:
         raise InputError(f"must be in 1..99, got {held_out.dev_percent}", field="dev_percent")
+    if not 0 <= held_out.test_percent < 100 - held_out.dev_percent:
+        raise InputError(f"must be in 0..{99 - held_out.dev_percent} (dev_percent {held_out.dev_percent} + "
+                         f"test_percent leave train no share), got {held_out.test_percent}", field="test_percent")
     documents = read_split(dataset, held_out.source_split, root)
-    documents = [d for d in documents if in_part(d.id, part, held_out.dev_percent)]
+    documents = [d for d in documents if in_part(d.id, part, held_out.dev_percent, held_out.test_percent)]
     windows, _ = windows_for_documents(documents, to_window_config(config))
     counts = {"documents": len(documents), "triplets": sum(len(d.triplets) for d in documents),
               "windows": len(windows)}

@@ -129,7 +129,32 @@ def test_held_out_split_is_stable_and_disjoint(tmp_path):
     assert docs["train"] and docs["dev"] and not docs["train"] & docs["dev"]
     assert len(docs["train"] | docs["dev"]) == 150
     with pytest.raises(ValueError):
-        in_part("d", "test", 20)
+        in_part("d", "valid", 20)
+
+
+def test_a_test_part_is_held_back_from_the_lineage_windows(tmp_path):
+    ids = [f"d{i}" for i in range(1000)]
+    parts = [[p for p in ("train", "dev", "test") if in_part(i, p, 10, 10)] for i in ids]
+    assert all(len(found) == 1 for found in parts)  # every document in exactly one part
+    assert [in_part(i, "dev", 10, 10) for i in ids] == [in_part(i, "dev", 10) for i in ids]  # dev unchanged
+    assert 60 <= sum(found == ["test"] for found in parts) <= 140
+    params = load_params(temp_params(tmp_path, {"cie": {"held_out": {"source_split": "train", "dev_percent": 20,
+                                                                      "test_percent": 20}}}))
+    docs = {}
+    for part in ("train", "dev"):
+        call = stage_call("cie/task_windows", params, part)
+        call.build()
+        docs[part] = {d.id for d in load_documents(call.out)}
+    test = {d["docid"] for d in map(json.loads, (SAMPLE / "rebel" / "sample.jsonl").read_text().splitlines())
+            if in_part(d["docid"], "test", 20, 20)}
+    assert test and docs["train"] and docs["dev"]
+    assert not (docs["train"] | docs["dev"]) & test
+    assert len(docs["train"] | docs["dev"] | test) == 150
+    (tmp_path / "bad").mkdir()
+    bad = load_params(temp_params(tmp_path / "bad", {"cie": {"held_out": {"source_split": "train", "dev_percent": 50,
+                                                                           "test_percent": 50}}}))
+    with pytest.raises(InputError, match="test_percent"):
+        stage_call("cie/task_windows", bad, "train").build()
 
 
 def test_a_readers_warm_start_directory_is_a_hashed_input(tmp_path):
