@@ -125,7 +125,6 @@ PRECISION_HELP = ("bf16: bfloat16 autocast, faster on CPUs with AVX512-BF16 / AM
 
 def _annotate(args: argparse.Namespace) -> int:
     import contextlib
-    import os
 
     from relik_ml.inference import Relik, to_json
     from relik_ml.io import atomic_file, check_output_file
@@ -149,10 +148,9 @@ def _annotate(args: argparse.Namespace) -> int:
                     record = {**to_json(prediction, relation_titles=titles), "id": doc_id}
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             handle.flush()
-    except BrokenPipeError:  # stdout closed by its reader (`| head`): stop quietly, as other tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except OSError as exc:
+    except BrokenPipeError:  # stdout closed by its reader: main stops quietly
+        raise
+    except OSError as exc:  # a full disk: name the output (the write error itself names no file)
         raise InputError(f"cannot write the output ({exc.strerror or exc})", path=args.output or "<stdout>") from None
     return 0
 
