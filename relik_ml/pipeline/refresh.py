@@ -150,7 +150,7 @@ def _check_other_kb(
         kinds = ("entity", "relation") if relations else ("relation", "entity")
         hint = "drop --relations" if relations else "add --relations"
         raise InputError(f"the newer KB shares {with_other} ids with the model's {kinds[0]} KB but {with_held} with "
-                         f"its {kinds[1]} KB: it looks like a {kinds[0]} KB; {hint}", path=passages)
+                         f"its {kinds[1]} KB: it looks like the {kinds[0]} KB; {hint}", path=passages)
 
 
 def _check_pruning(held: dict[str, str], newer: dict[str, Passage], passages: Path) -> None:
