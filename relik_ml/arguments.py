@@ -104,15 +104,21 @@ def parse_input_dir(value: str) -> str:
 
 
 def parse_output_file(value: str) -> str:
-    """A file to write: not a directory, in a directory that exists or can be created."""
-    if Path(value).is_dir():
+    """A file to write: not a directory, in an existing writable directory (a stream output makes none)."""
+    path = Path(value)
+    if path.is_dir():
         raise InputError(f"{value}: is a directory, expected a file")
-    _check_creatable(Path(value))
+    parent = path.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"{value}: cannot be created, {parent} is a file")
+    if not parent.exists():
+        raise InputError(f"{value}: its directory {parent} does not exist (create it first)")
+    _check_creatable(path)
     return value
 
 
 def parse_output_dir(value: str) -> str:
-    """A directory to write: not a file, in a directory that exists or can be created."""
+    """A directory to write: not a file, in a directory that exists or can be created (it is, on writing)."""
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise InputError(f"{value}: is a file, expected a directory")
