@@ -128,8 +128,8 @@ def test_a_keyerror_is_an_input_error_only_where_it_names_a_stage(capsys):
 
 def test_a_closed_stdout_pipe_ends_quietly(model_dir, tmp_path):
     source = tmp_path / "in.jsonl"
-    text = "Seattle is rainy, Paris is not. Frank Blake replaces him, Home Depot said. " * 4
-    source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i in range(600)), encoding="utf-8")
+    text = "Paris is not rainy. " + "x" * 5000  # one window to read, 5 kB to write: the pipe fills fast
+    source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i in range(40)), encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "relik_ml.cli", "annotate", "--model", str(model_dir), "--input", str(source),
