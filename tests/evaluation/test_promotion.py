@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from relik_ml.evaluation.promotion import GateConfig, decide
-from relik_ml.io import write_json
+from relik_ml.io import write_json, write_manifest
 from relik_ml.pipeline.evaluation import GateFailed, promoted_model
 
 GATE = GateConfig(dataset="aida-testa", metric="inkb_el", min_f1=0.3, tolerance=0.02)
@@ -29,6 +29,7 @@ def _report(tmp_path, name: str, f1: float, weights: str):
     report = tmp_path / name
     (report / "model").mkdir(parents=True)
     (report / "model" / "weights.txt").write_text(weights)
+    write_manifest(report / "model", artifact="promoted_model")  # as assemble_model_dir writes it
     (report / "report").mkdir()
     write_json(report / "report" / "report.json", {"results": _results(f1)})
     return report
