@@ -95,3 +95,12 @@ def test_bad_loading_options_are_refused(model_dir):
         Relik.from_pretrained(model_dir, device="bogus")
     with pytest.raises(InputError, match="field 'threads'"):
         Relik.from_pretrained(model_dir, threads=0)
+
+
+def test_fuzzed_calls_give_a_result_or_the_documented_error(relik):
+    """The quick mode of benchmarks/hostile_relik.py (10,000 inputs there): 50 Hypothesis inputs."""
+    from benchmarks.hostile_relik import fuzz
+
+    report = fuzz(relik, examples=50, seed_value=1)
+    assert report["inputs"] == 50 and report["outcomes"]["other"] == 0, report["examples_of_other"]
+    assert report["outcomes"]["result"] > 0 and report["outcomes"]["input_error"] > 0
