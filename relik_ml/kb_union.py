@@ -55,9 +55,9 @@ def union_passages(primary: Sequence[Passage], extra_titles: Iterable[str]) -> l
         if kept is None or len(passage.text) > len(kept.text):
             merged[passage.id] = passage
     extra = set(extra_titles)
-    bad = next((title for title in extra if not _is_name(title)), None)
-    if bad is not None:
-        raise InputError(f"extra title {bad!r} is not a non-empty string", field="extra_titles")
+    bad = [title for title in extra if not _is_name(title)]
+    if bad:
+        raise InputError(f"extra title {bad[0]!r} is not a non-empty string", field="extra_titles")
     for title in sorted(extra - merged.keys()):
         merged[title] = Passage(title, title, "")
     return list(merged.values())

@@ -116,7 +116,7 @@ def parse_natural(value: str | None, where: Where) -> int:
 
 
 def confined(root: Path, name: str, where: Where) -> Path:
-    """`root / name`, refused unless it stays inside `root` once resolved.
+    """`root / name` (as given, not resolved), refused unless it stays inside `root` once resolved.
 
     `name` comes from the data (a document id naming its text file): an empty name, an absolute
     one, a `..` part, a NUL byte or a symlink that resolves outside `root` is an `InputError`.
@@ -128,7 +128,7 @@ def confined(root: Path, name: str, where: Where) -> Path:
     target = (root / name).resolve()
     if not target.is_relative_to(base):
         raise where.error(f"{name!r:.80} resolves to {target}, outside the dataset folder {base}")
-    return target
+    return root / name
 
 
 def require_file(path: Path) -> Path:

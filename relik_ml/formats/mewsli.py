@@ -1,9 +1,10 @@
 """Mewsli-9: `<lang>/mentions.tsv` (docid, position, length, mention, qid, lang, ...) + `<lang>/text/<docid>`.
 
 `position`/`length` are character offsets into the plain-text article. Accepts one language folder
-or a root holding several. A docid names a file under `<lang>/text/` that stays inside the `<lang>/`
-folder: an absolute docid, one with a `..` part or a symlink resolving outside the folder is an
-`InputError` at its row.
+or a root holding several. Every file read stays inside the folder given: a docid names a file inside
+`<lang>/text/` (an absolute docid, one with a `..` part or a symlink resolving outside `text/` is an
+`InputError` at its row), and a `mentions.tsv`, `text/` or `<lang>/` folder that is a symlink
+resolving outside the folder given is refused.
 A `mentions.tsv` with a header and no rows gives no documents.
 """
 from __future__ import annotations
@@ -23,15 +24,15 @@ def read_mewsli(path: str | Path) -> list[Document]:
     """Documents of one language folder, or of every `<lang>/` folder under a root."""
     path = Path(path)
     if (path / "mentions.tsv").is_file():
-        return _read_language(path)
+        return _read_language(path, path)
     folders = sorted(p for p in path.iterdir() if (p / "mentions.tsv").is_file()) if path.is_dir() else []
     if not folders:
         raise InputError("no mentions.tsv here nor in any <lang>/ subfolder", path=path)
-    return [doc for folder in folders for doc in _read_language(folder)]
+    return [doc for folder in folders for doc in _read_language(folder, path)]
 
 
-def _read_language(folder: Path) -> list[Document]:
-    table = folder / "mentions.tsv"
+def _read_language(folder: Path, root: Path) -> list[Document]:
+    table = confined(root, str((folder / "mentions.tsv").relative_to(root)), Where(folder / "mentions.tsv"))
     reader = csv.DictReader(io.StringIO(read_text(table)), delimiter="\t", quoting=csv.QUOTE_NONE)
     try:
         rows = list(reader)
@@ -40,6 +41,7 @@ def _read_language(folder: Path) -> list[Document]:
     missing = [c for c in _COLUMNS if rows and c not in rows[0]]
     if missing:
         raise InputError("missing column in the header", path=table, line=1, field=missing[0])
+    text_folder = confined(folder, "text", Where(table))
     spans: dict[str, list[Span]] = {}
     languages: dict[str, str] = {}
     texts: dict[str, str] = {}
@@ -50,7 +52,7 @@ def _read_language(folder: Path) -> list[Document]:
             raise where.at(empty).error("missing value")
         doc_id = check_name(row["docid"], where.at("docid"))
         if doc_id not in texts:
-            texts[doc_id] = read_text(confined(folder, f"text/{doc_id}", where.at("docid")))
+            texts[doc_id] = read_text(confined(text_folder, doc_id, where.at("docid")))
         start = parse_natural(row["position"], where.at("position"))
         length = parse_natural(row["length"], where.at("length"))
         check_span(texts[doc_id], start, start + length, where.at("position"), row["mention"])

@@ -61,10 +61,10 @@ def _parse(text: str, path: Path) -> Any:
     graph = Graph()
     try:
         graph.parse(data=text, format="turtle")
-    except (SyntaxError, AssertionError, ValueError) as exc:  # rdflib's Turtle errors have no common base
+    except Exception as exc:  # rdflib's Turtle errors have no common base (a truncated file: IndexError)
         line = getattr(exc, "lines", None)
         reason = re.search(r"Bad syntax \(([^)]*)\)", str(exc))
-        message = reason.group(1) if reason else (str(exc).splitlines() or [type(exc).__name__])[0]
+        message = reason.group(1) if reason else f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         raise InputError(f"invalid Turtle: {message}", path=path,
                          line=line + 1 if isinstance(line, int) else None) from None
     for triple in graph:
