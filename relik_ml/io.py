@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
@@ -158,9 +159,9 @@ def atomic_directory(
     The data-safety rule: a write never removes what it did not create. `final` may be missing, an
     empty directory, or an artifact (`manifest.json`) of the kind being written: `artifact`, else the
     kind of the manifest the writer puts into the temporary directory (checked again at the swap).
-    Anything else is refused with an `InputError` unless `force`. `final` may never be inside one of
-    `inputs`, nor be one of them unless it is an artifact of the same kind (an in-place rebuild), even
-    with `force`. Temporaries of earlier writers to `final` that were killed are removed first.
+    Anything else is refused with an `InputError` unless `force`. Even with `force`, `final` may
+    never be inside one of `inputs` or contain one, nor be one of them unless it is an artifact of the
+    same kind (an in-place rebuild). Temporaries of killed earlier writers to `final` are removed first.
     """
     final = Path(final)
     refuse_overlap(final, inputs, artifact=artifact)
@@ -173,7 +174,7 @@ def atomic_directory(
     try:
         yield tmp
         if not force:
-            check_replaceable(final, _written_kind(tmp, artifact))
+            check_replaceable(final, _written_kind(tmp, artifact) or "")
         _swap_into_place(tmp, final)
     except BaseException:
         _remove(tmp)
@@ -201,6 +202,8 @@ def atomic_file(
     try:
         with open(tmp, "x", encoding="utf-8") as handle:
             yield handle
+        if final.exists():
+            os.chmod(tmp, stat.S_IMODE(final.stat().st_mode))  # the replaced file's permissions
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -225,12 +228,16 @@ def check_output_file(final: str | Path, inputs: Iterable[str | Path] = (), *, r
 
 
 def refuse_overlap(final: Path, inputs: Iterable[str | Path], *, artifact: str | None = None) -> None:
-    """Refuse an output inside an input, or equal to one that is not an artifact of kind `artifact`."""
+    """Refuse an output inside an input or containing one, or equal to one that is not an artifact of
+    kind `artifact` (replacing it would delete what is being read)."""
     resolved = final.resolve()
     for source in inputs:
         source = Path(source)
         if source.resolve() in resolved.parents:
             raise InputError(f"the output is inside the input {source}: choose an output path outside it", path=final)
+        if resolved in source.resolve().parents:
+            raise InputError(f"the output contains the input {source}: choose an output path that does not hold it",
+                             path=final)
         if _same_path(final, source) and (artifact is None or _kind(final) != artifact):
             raise InputError(f"the output is the input {source} itself: choose another output path", path=final)
 
@@ -238,7 +245,8 @@ def refuse_overlap(final: Path, inputs: Iterable[str | Path], *, artifact: str |
 def check_replaceable(final: Path, kind: str | None) -> None:
     """Refuse to replace `final` unless it is missing, an empty directory or an artifact of `kind`.
 
-    With `kind` None (not known yet) any artifact passes; `atomic_directory` checks again at the swap.
+    With `kind` None (not known yet) any artifact passes, "" (a directory without manifest) none;
+    `atomic_directory` checks again at the swap with the kind that was written.
     """
     if not os.path.lexists(final):
         return
@@ -254,7 +262,8 @@ def check_replaceable(final: Path, kind: str | None) -> None:
         raise InputError(f"the output exists and is not an artifact directory (no readable {MANIFEST}): {refusal}",
                          path=final)
     if kind is not None and found != kind:
-        raise InputError(f"the output holds a '{found}' artifact, not a '{kind}' one: {refusal}", path=final)
+        written = f"a '{kind}' one" if kind else "a directory without manifest"
+        raise InputError(f"the output holds a '{found}' artifact, not {written}: {refusal}", path=final)
 
 
 def temporary_name(final: Path) -> str:

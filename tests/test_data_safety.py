@@ -70,6 +70,9 @@ def test_an_artifact_of_another_kind_is_refused(tmp_path):
     with pytest.raises(InputError, match="holds a 'promoted_model' artifact, not a 'report' one"):
         with atomic_directory(target) as tmp:  # kind not declared: known once the writer wrote its manifest
             write_manifest(tmp, artifact="report")
+    with pytest.raises(InputError, match="holds a 'promoted_model' artifact, not a directory without manifest"):
+        with atomic_directory(target) as tmp:
+            (tmp / "data.txt").write_text("unmarked")
     assert (target / "data.txt").read_text() == "old" and hidden(tmp_path) == []
 
 
@@ -101,6 +104,9 @@ def test_outputs_equal_to_or_inside_an_input_are_refused_even_with_force(tmp_pat
             pytest.fail("refused before the write")
     with pytest.raises(InputError, match=r"the output is the input .*in\.jsonl itself"):
         with atomic_directory(source, artifact="report", inputs=[source], force=True):
+            pytest.fail("refused before the write")
+    with pytest.raises(InputError, match=r"the output contains the input .*in\.jsonl: choose an output path that"):
+        with atomic_directory(tmp_path, artifact="report", inputs=[source], force=True):
             pytest.fail("refused before the write")
     with atomic_directory(model, artifact="promoted_model", inputs=[model]) as tmp:  # an in-place rebuild
         write_manifest(tmp, artifact="promoted_model")
@@ -174,9 +180,12 @@ def test_atomic_file_refusals(tmp_path):
 
 def test_write_json_failing_midway_keeps_the_old_document(tmp_path):
     write_json(tmp_path / "stamp.json", {"ok": 1})
+    (tmp_path / "stamp.json").chmod(0o640)
     with pytest.raises(TypeError):
         write_json(tmp_path / "stamp.json", {"ok": 2, "bad": object()})
     assert json.loads((tmp_path / "stamp.json").read_text()) == {"ok": 1} and hidden(tmp_path) == []
+    write_json(tmp_path / "stamp.json", {"ok": 3})
+    assert (tmp_path / "stamp.json").stat().st_mode & 0o777 == 0o640  # the replaced file's permissions kept
 
 
 # --- relik-ml evaluate --output-dir
