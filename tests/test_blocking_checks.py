@@ -11,13 +11,15 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from relik_ml.cli import main
 from relik_ml.config import load_params
 from relik_ml.io import read_json, read_manifest, tree_sha256
 from relik_ml.stages import stage_call
-from relik_ml.stages.memo import record, stamp_path
+from relik_ml.stages import memo
+from relik_ml.stages.memo import check_record_path, record, stamp_path
 from tests.paths import SAMPLE, temp_params
 
 STUB = {"_id": "90000", "wikipedia_id": "90000", "wikipedia_title": "Stub", "text": ["Stub\n"], "anchors": []}
@@ -70,24 +72,27 @@ def test_run_refuses_a_corrupted_upstream_and_keeps_the_downstream_artifact(tmp_
     assert main(windows) == 0 and read_manifest(out)["config"]["window_size"] == 24
 
 
-def _built_before_the_checks(path: Path) -> Path:
-    """Build entity_passages and stamp it as before the checks existed (a stamp listing no suites)."""
+def _built_unchecked(path: Path) -> Path:
+    """Build and stamp entity_passages without its checks (as before they existed); its check record's path."""
     params = load_params(path)
     call = stage_call("entity_passages", params)
     record(call, params, call.build())
-    return stamp_path(call, params)
+    return check_record_path(call, params)
 
 
-def test_an_artifact_stamped_before_its_suites_existed_is_checked_on_reuse(tmp_path, capsys) -> None:
+def test_a_stamped_artifact_never_checked_is_checked_on_reuse_once(tmp_path, capsys, monkeypatch) -> None:
     broken = project(tmp_path / "broken", stub=True)
-    _built_before_the_checks(broken)
+    _built_unchecked(broken)
     assert main(["run", "entity_passages", "--params", str(broken)]) == 2  # up to date, but never checked
     assert EMPTY_TEXT in capsys.readouterr().err
 
     good = project(tmp_path / "good", stub=False)
-    stamp = _built_before_the_checks(good)
-    assert main(["run", "entity_passages", "--params", str(good)]) == 0  # reused, checked once, stamped
-    assert read_json(stamp)["checks"] == ["passages"]
+    checks = _built_unchecked(good)
+    run = ["run", "task_windows", "--partition", "aida-train", "--params", str(good)]
+    assert main(run) == 0  # its upstream entity_passages is checked, and its content recorded
+    assert read_json(checks) == {"output": tree_sha256(checks.parents[1] / "entity_passages"), "suites": ["passages"]}
+    monkeypatch.setattr(memo, "check_artifact", lambda *_: pytest.fail("recorded content checked again"))
+    assert main(["run", "entity_passages", "--params", str(good)]) == 0 and main(run) == 0
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:

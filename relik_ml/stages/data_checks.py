@@ -5,7 +5,7 @@ Dagster layer are generated from; `artifact_tables` is also what those suites va
 (`relik_assets.checks.quality`), so every path checks the same rows against the same rules. The stage
 runner (`relik_ml.stages.memo.run_memoized`, behind `relik-ml run`/`build`/`gate`, `dvc repro` and the
 Dagster assets) checks a stage's upstream artifacts before it runs and its own artifact before stamping
-it. A stamp lists the suites its artifact passed, so an unchanged checked artifact is not read again.
+it, and records the content hash that passed (`memo.ensure_checked`), so unchanged content is read once.
 """
 from __future__ import annotations
 

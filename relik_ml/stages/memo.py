@@ -1,9 +1,12 @@
 """Skip unchanged work: a stamp per artifact records the config and input hashes that built it.
 
 `<data_root>/.stamps/<artifact>[@partition].json` holds the fingerprint (config + input content
-hashes), the output's content hash, the summary counts, and the blocking data checks the output
-passed (`relik_ml.stages.data_checks`). A stage is up to date when both the fingerprint and the output
-still match, so a tampered or restored output is rebuilt too.
+hashes), the output's content hash, and the summary counts. A stage is up to date when both the
+fingerprint and the output still match, so a tampered or restored output is rebuilt too.
+
+`<data_root>/.checks/<artifact>[@partition].json` records that an artifact's content (its hash) passed
+its blocking data checks (`relik_ml.stages.data_checks`), so unchanged content is not checked again,
+however many downstream stages read it.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from relik_ml.stages.core import StageCall
 from relik_ml.stages.data_checks import check_artifact, checked_upstream, suites
 
 STAMPS = ".stamps"
+CHECKS = ".checks"
 
 
 def _normalised(config: Any) -> Any:
@@ -27,9 +31,16 @@ def _normalised(config: Any) -> Any:
     return json.loads(json.dumps(config or {}, default=lambda o: asdict(o) if is_dataclass(o) else str(o)))
 
 
+def _file_name(call: StageCall) -> str:
+    return call.artifact.replace("/", "__") + (f"@{call.partition}" if call.partition else "") + ".json"
+
+
 def stamp_path(call: StageCall, params: Params) -> Path:
-    name = call.artifact.replace("/", "__") + (f"@{call.partition}" if call.partition else "")
-    return params.data_root / STAMPS / f"{name}.json"
+    return params.data_root / STAMPS / _file_name(call)
+
+
+def check_record_path(call: StageCall, params: Params) -> Path:
+    return params.data_root / CHECKS / _file_name(call)
 
 
 def fingerprint(call: StageCall) -> dict[str, Any]:
@@ -46,42 +57,45 @@ def up_to_date(call: StageCall, params: Params) -> bool:
     return recorded.get("fingerprint") == fingerprint(call) and recorded.get("output") == tree_sha256(call.out)
 
 
-def record(call: StageCall, params: Params, summary: Summary, checks: tuple[str, ...] = ()) -> str:
-    """Stamp a freshly built artifact that passed the blocking suites `checks`; returns its content hash
-    (the data version)."""
+def record(call: StageCall, params: Params, summary: Summary) -> str:
+    """Stamp a freshly built artifact; returns its content hash (the data version)."""
     version = tree_sha256(call.out)
     stamp = stamp_path(call, params)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    write_json(stamp, {"fingerprint": fingerprint(call), "output": version, "checks": list(checks),
+    write_json(stamp, {"fingerprint": fingerprint(call), "output": version,
                        "counts": summary.counts, "extra": _normalised(summary.extra)})
     return version
 
 
-def checked(call: StageCall, params: Params) -> bool:
-    """True when the artifact's stamp vouches for its present content and lists all its blocking suites."""
-    stamp = stamp_path(call, params)
-    if not stamp.exists():
-        return False
-    recorded = read_json(stamp)
-    return recorded.get("checks", []) == list(suites(call.artifact)) and recorded.get("output") == tree_sha256(call.out)
+def ensure_checked(call: StageCall, params: Params, blocked: StageCall | None = None) -> None:
+    """Run the artifact's blocking suites unless its present content already passed them (then recorded);
+    a failure raises `DataCheckError`, naming `blocked` when the artifact is upstream of the stage run."""
+    needed = list(suites(call.artifact))
+    if not needed:
+        return
+    content, path = tree_sha256(call.out), check_record_path(call, params)
+    if path.exists() and read_json(path) == {"output": content, "suites": needed}:
+        return
+    check_artifact(call, blocked)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"output": content, "suites": needed})
 
 
 def run_memoized(call: StageCall, params: Params) -> tuple[Summary, str, bool]:
     """Build the artifact unless up to date: (summary, content hash, reused).
 
-    Blocking data checks come first and last: each upstream artifact with suites must pass them (read
-    again only when its stamp does not vouch for it), and so must the artifact before it is stamped. A
-    failure raises `DataCheckError` (an `InputError`): nothing downstream runs, and a failing artifact of
-    this stage stays unstamped (DVC: uncommitted), so the next run rebuilds it.
+    Blocking data checks come first and last: each built upstream artifact with suites (the stage's
+    dependencies in the Dagster and DVC graphs) must pass them, and so must this artifact before it
+    is stamped. A failure raises `DataCheckError` (an `InputError`) before anything downstream runs;
+    a failing artifact of this stage stays unstamped (under DVC: uncommitted), so it is rebuilt next.
     """
     for upstream in checked_upstream(call, params):
-        if not checked(upstream, params):
-            check_artifact(upstream, blocked=call)
+        ensure_checked(upstream, params, blocked=call)
     if up_to_date(call, params):
         stamp = read_json(stamp_path(call, params))
+        ensure_checked(call, params)  # stamped before its checks existed, or by an older version
         summary = Summary(call.artifact, call.out, stamp.get("counts", {}), extra=stamp.get("extra", {}))
-        if stamp.get("checks", []) != list(suites(call.artifact)):  # stamped before its suites were run
-            return summary, record(call, params, summary, check_artifact(call)), True
         return summary, stamp["output"], True
     summary = call.build()
-    return summary, record(call, params, summary, check_artifact(call)), False
+    ensure_checked(call, params)
+    return summary, record(call, params, summary), False
