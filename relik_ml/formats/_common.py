@@ -150,7 +150,7 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, obj in iter_jsonl(path):
             yield number, check_strings(obj, Where(path, number))
     except RecursionError:
-        raise InputError("JSON nested too deeply (in the first non-blank line after this one)",
+        raise InputError("JSON nested too deeply (this line, or the next non-blank one)",
                          path=path, line=number + 1) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path=path) from None
