@@ -7,6 +7,7 @@ an empty text, which the passages suite forbids. The DVC path is in `tests/test_
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import yaml
 from relik_ml.cli import main
 from relik_ml.config import load_params
 from relik_ml.io import read_json, read_manifest, tree_sha256
-from relik_ml.stages import stage_call
-from relik_ml.stages import memo
+from relik_ml.stages import memo, stage_call
+from relik_ml.stages.data_checks import DataCheckError
 from relik_ml.stages.memo import check_record_path, record, stamp_path
+from relik_ml.validate import Problem
 from tests.paths import SAMPLE, temp_params
 
 STUB = {"_id": "90000", "wikipedia_id": "90000", "wikipedia_title": "Stub", "text": ["Stub\n"], "anchors": []}
@@ -93,6 +95,13 @@ def test_a_stamped_artifact_never_checked_is_checked_on_reuse_once(tmp_path, cap
     assert read_json(checks) == {"output": tree_sha256(checks.parents[1] / "entity_passages"), "suites": ["passages"]}
     monkeypatch.setattr(memo, "check_artifact", lambda *_: pytest.fail("recorded content checked again"))
     assert main(["run", "entity_passages", "--params", str(good)]) == 0 and main(run) == 0
+
+
+def test_the_error_survives_a_process_boundary() -> None:
+    problems = [Problem("Stub", 358, "text", "must not be blank")]
+    error = DataCheckError("entity_passages", "passages", Path("passages.jsonl"), problems, blocked="task_windows")
+    copy = pickle.loads(pickle.dumps(error))  # how Dask returns a worker's exception
+    assert (str(copy), copy.field, copy.problems) == (str(error), "text", problems)
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:

@@ -34,6 +34,7 @@ class DataCheckError(InputError):
 
     def __init__(self, artifact: str, suite: str, path: Path, problems: list[Problem], blocked: str = "") -> None:
         self.artifact, self.suite, self.problems = artifact, suite, problems
+        self._arguments = (artifact, suite, path, problems, blocked)
         rows = len({p.index for p in problems})
         plural = "row" if rows == 1 else "rows"
         listed = "; ".join(str(p) for p in problems[:LISTED_PROBLEMS])
@@ -41,6 +42,9 @@ class DataCheckError(InputError):
         stopped = f"; {blocked} not run" if blocked else ""
         super().__init__(f"{artifact} failed the blocking '{suite}' check on {rows} {plural}: {listed}{more}{stopped}",
                          path=path, field=problems[0].field)
+
+    def __reduce__(self):  # rebuilt from its arguments where it crosses processes (a Dask worker's failure)
+        return DataCheckError, self._arguments
 
 
 def suites(artifact: str) -> tuple[str, ...]:
