@@ -157,17 +157,20 @@ class Relik:
         instead of predicting spans (entity disambiguation).
         """
         single = isinstance(texts, str)
-        texts = [texts] if single else list(texts)
+        texts = [texts] if single else _listed(texts)
         documents = _documents(texts, mentions)
         settings = self._call_settings(top_k, window_size, stride, batch_size)
         given = self._given_candidates(candidates, documents)
-        windows = self._windows(documents, settings, mentions is not None)
+        windows = [w for doc in documents for w in make_windows(doc, settings.window_config)[0]]
+        fitted: list[Window] = []  # the windows read: split to fit the reader, mention-less ones dropped if asked
         read: list[Prediction] = []
         for first in range(0, len(windows), WINDOWS_PER_STEP):
-            examples = self._examples(windows[first : first + WINDOWS_PER_STEP], given, settings, progress)
+            step = self._fit(windows[first : first + WINDOWS_PER_STEP], mentions is not None)
+            examples = self._examples(step, given, settings, progress)
             read += self.read(examples, batch_size=batch_size, given_mentions=mentions is not None, progress=progress)
+            fitted += step
         overlapping = self.settings.overlapping_spans or mentions is not None  # given mentions are all kept
-        predictions = _merge(texts, windows, read, overlapping=overlapping)
+        predictions = _merge(texts, fitted, read, overlapping=overlapping)
         return predictions[0] if single else predictions
 
     def examples(
@@ -183,10 +186,11 @@ class Relik:
         progress: bool = False,
     ) -> list[ReaderExample]:
         """The first half of a call: windows of the texts with their retrieved (or given) candidates."""
-        documents = _documents(list(texts), mentions)
+        documents = _documents(_listed(texts), mentions)
         settings = self._call_settings(top_k, window_size, stride, batch_size)
         given = self._given_candidates(candidates, documents)
-        return self._examples(self._windows(documents, settings, mentions is not None), given, settings, progress)
+        windows = [w for doc in documents for w in make_windows(doc, settings.window_config)[0]]
+        return self._examples(self._fit(windows, mentions is not None), given, settings, progress)
 
     def _call_settings(
         self, top_k: int | None, window_size: int | None, stride: int | None, batch_size: int | None
@@ -252,9 +256,8 @@ class Relik:
         k = settings.relation_top_k if relations and top_k is None else settings.top_k
         return kb.rank(windows, k, settings.batch_size, progress)
 
-    def _windows(self, documents: list[Document], settings: RelikSettings, only_with_mentions: bool) -> list[Window]:
-        """Windows of every document, long ones split to fit the reader, mention-less ones dropped if asked."""
-        windows = [w for doc in documents for w in make_windows(doc, settings.window_config)[0]]
+    def _fit(self, windows: list[Window], only_with_mentions: bool) -> list[Window]:
+        """The windows with long ones split to fit the reader and, if asked, mention-less ones dropped."""
         windows = split_long_windows(windows, self.tokenizer, self.reader.config.max_input_tokens // 2)
         return [w for w in windows if w.spans] if only_with_mentions else windows
 
@@ -310,6 +313,16 @@ def _per_text(values: Sequence, documents: list[Document], field: str) -> Sequen
     if isinstance(values, (str, bytes)) or len(values) != len(documents):
         raise InputError(f"expected one list per text ({len(documents)})", field=field)
     return values
+
+
+def _listed(texts: object) -> list:
+    """The texts of a call as a list; something that is no sequence of texts is an `InputError`."""
+    if isinstance(texts, (bytes, bytearray)):
+        raise InputError(f"expected a string or a list of strings, got {type(texts).__name__}", field="text")
+    try:
+        return list(texts)
+    except TypeError:
+        raise InputError(f"expected a string or a list of strings, got {type(texts).__name__}", field="text") from None
 
 
 def _documents(texts: list, mentions: Mentions | None) -> list[Document]:

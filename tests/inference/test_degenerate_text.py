@@ -104,3 +104,21 @@ def test_fuzzed_calls_give_a_result_or_the_documented_error(relik):
     report = fuzz(relik, examples=50, seed_value=1)
     assert report["inputs"] == 50 and report["outcomes"]["other"] == 0, report["examples_of_other"]
     assert report["outcomes"]["result"] > 0 and report["outcomes"]["input_error"] > 0
+
+
+@pytest.mark.parametrize("texts", [None, 5, b"Paris", [b"Paris"], ["Paris", None]])
+def test_what_is_no_text_is_refused(relik, texts):
+    with pytest.raises(InputError, match="field 'text'"):
+        relik(texts)
+
+
+def test_unreadable_runs_split_the_words_into_groups_no_window_crosses():
+    from relik_ml.types import Document
+    from relik_ml.windows import WindowConfig, make_windows, readable_words
+
+    text = "Paris " + "x" * 101 + " Hilton 北京" + "y" * 150 + "上海 ok " + "z" * 100
+    assert unreadable_runs(text) == [(6, 107), (117, 267)]  # 100 z's are still read
+    groups = [[text[a:b] for a, b in group] for group in readable_words(text)]
+    assert groups == [["Paris"], ["Hilton", "北京"], ["上海", "ok", "z" * 100]]
+    windows = make_windows(Document("d", text), WindowConfig(window_size=2, stride=1))[0]
+    assert [w.text for w in windows] == ["Paris", "Hilton 北京", "上海 ok", "ok " + "z" * 100]
