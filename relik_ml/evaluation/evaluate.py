@@ -32,6 +32,7 @@ def evaluate_model(
     redirects: Redirects | None = None,
 ) -> dict[str, Any]:
     """Annotate the document texts (timed: `ait_seconds`), score them, then an ED pass on gold mentions."""
+    _require_documents(documents)
     config = relik.reader.config
     k = relik.settings.top_k if top_k is None else check_positive_int(top_k, field="top_k")  # 0 is refused, not 20
     for doc in documents:  # named by document id here; `relik` would name a position in the list
@@ -71,6 +72,7 @@ def evaluate_retriever(
     model: str | Path | Relik, documents: Sequence[Document], *, ks: Sequence[int] = DEFAULT_KS, dataset_name: str = ""
 ) -> dict[str, Any]:
     """Micro recall@k of the windows' in-KB gold entities against a model directory's index."""
+    _require_documents(documents)
     ks = [check_positive_int(k, field="ks") for k in ks]
     relik = model if isinstance(model, Relik) else Relik.from_pretrained(model)
     kb_ids = relik.entities.passages if relik.entities is not None else {}
@@ -87,6 +89,12 @@ def evaluate_retriever(
         "retrieval_seconds": seconds,
         "metrics": {"retrieval": recall},
     }
+
+
+def _require_documents(documents: Sequence[Document]) -> None:
+    """No score for no data: an empty dataset is an error, never an F1 or a recall of 0.0."""
+    if not documents:
+        raise InputError("no documents to evaluate (empty dataset)", field="documents")
 
 
 def _disambiguate(relik: Relik, documents: Sequence[Document], k: int) -> list[Prediction]:
@@ -130,6 +138,7 @@ def evaluate_retriever_dir(
     from relik_ml.retriever.encoder import Retriever
     from relik_ml.retriever.search import top_k_ids
 
+    _require_documents(documents)
     retriever = Retriever.from_pretrained(retriever_dir)
     kb_ids = {p.id for p in passages}
     windows, _ = windows_for_documents(with_kb_ids(documents, kb_ids), window_config)

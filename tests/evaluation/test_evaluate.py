@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from relik_ml.errors import InputError
 from relik_ml.evaluation.evaluate import evaluate_model, evaluate_retriever
 from relik_ml.evaluation.report import BARS_FILE, JSON_FILE, K_FILE, MARKDOWN_FILE, headline, write_report
 from relik_ml.formats import read_documents
@@ -72,3 +73,10 @@ def test_evaluate_cie_model_reports_triplet_metrics(tmp_path):
     assert {"re_strict", "cie", "inkb_el", "ed", "mention_detection"} <= set(scores)
     gold_triplets = sum(len(d.triplets) for d in documents)
     assert scores["re_strict"]["tp"] + scores["re_strict"]["fn"] == gold_triplets > 0
+
+
+def test_an_empty_dataset_is_an_error_not_a_score_of_zero(relik, retriever_only_dir):
+    with pytest.raises(InputError, match="no documents to evaluate"):
+        evaluate_model(relik, [], dataset_name="empty")
+    with pytest.raises(InputError, match="no documents to evaluate"):
+        evaluate_retriever(retriever_only_dir, [], dataset_name="empty")
