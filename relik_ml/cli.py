@@ -202,6 +202,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from relik_ml.inference import Relik
     from relik_ml.retriever.encoder import is_retriever_dir
 
+    if args.output_dir:  # refused before the evaluation runs, not after it
+        _check_report_dir(args)
     try:
         documents = read_documents(args.format, args.paths)
     except InputError:
@@ -225,6 +227,16 @@ def _evaluate(args: argparse.Namespace) -> int:
                      inputs=[args.model, *args.paths], force=args.force)
     print(json.dumps(results, indent=2) if args.json else markdown(results, f"Evaluation of {args.model}"))
     return 0
+
+
+def _check_report_dir(args: argparse.Namespace) -> None:
+    from relik_ml.evaluation.report import ARTIFACT
+    from relik_ml.io import check_replaceable, refuse_overlap
+
+    out = Path(args.output_dir)
+    refuse_overlap(out, [args.model, *args.paths], artifact=ARTIFACT)
+    if not args.force:
+        check_replaceable(out, ARTIFACT)
 
 
 def _recall_ks(args: argparse.Namespace) -> tuple[int, ...]:

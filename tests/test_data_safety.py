@@ -210,6 +210,22 @@ def test_evaluate_output_dir_is_a_report_artifact(model_dir, tmp_path, capsys):
     assert evaluate(model_dir, user, "--force") == 0 and (user / "report.json").exists()
 
 
+def test_evaluate_output_dir_is_refused_before_the_model_loads(model_dir, tmp_path, monkeypatch, capsys):
+    from relik_ml.inference import Relik
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the model was loaded before the output directory was checked")
+
+    monkeypatch.setattr(Relik, "from_pretrained", never)
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.md").write_text("mine")
+    assert evaluate(model_dir, user) == 2
+    assert "the output exists and is not an artifact directory" in capsys.readouterr().err
+    assert evaluate(model_dir, model_dir / "report", "--force") == 2
+    assert "the output is inside the input" in capsys.readouterr().err
+
+
 def test_evaluate_output_dir_never_the_dataset_or_inside_the_model(model_dir, tmp_path, capsys):
     from relik_ml.evaluation.report import write_report
 
