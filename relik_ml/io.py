@@ -46,6 +46,8 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=number) from None
+            except RecursionError:
+                raise InputError("JSON nested too deeply", path=path, line=number) from None
             if not isinstance(obj, dict):
                 raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
             yield number, obj
@@ -60,12 +62,16 @@ def read_json(path: str | Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path) from None
 
 
 def open_text(path: Path):
     """Open a UTF-8 text file, transparently decompressing `.xz`, `.bz2` and `.gz`."""
     if not path.exists():
         raise InputError("file not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a file", path=path)
     suffix = path.suffix.lower()
     if suffix == ".xz":
         import lzma

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from relik_ml.errors import InputError
-from relik_ml.io import atomic_directory, iter_jsonl, read_manifest, tree_sha256, write_jsonl, write_manifest
+from relik_ml.io import atomic_directory, iter_jsonl, read_json, read_manifest, tree_sha256, write_jsonl, write_manifest
 
 
 def test_atomic_directory_replaces_only_on_success(tmp_path):
@@ -31,6 +31,21 @@ def test_iter_jsonl_names_file_and_line(tmp_path):
     path.write_bytes(b'{"a": 1}\n{"a": "\xff"}\n')
     with pytest.raises(InputError, match=r"x\.jsonl:2: not valid UTF-8"):
         list(iter_jsonl(path))
+
+
+def test_deep_nesting_and_directories_are_input_errors_naming_the_file(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(InputError, match=r"deep\.jsonl:2: JSON nested too deeply"):
+        list(iter_jsonl(path))
+    document = tmp_path / "deep.json"
+    document.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match=r"deep\.json: JSON nested too deeply"):
+        read_json(document)
+    with pytest.raises(InputError, match="is a directory, expected a file"):
+        list(iter_jsonl(tmp_path))
+    with pytest.raises(InputError, match="is a directory, expected a file"):
+        read_json(tmp_path)
 
 
 def test_truncated_xz_is_reported(tmp_path):

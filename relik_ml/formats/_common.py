@@ -145,13 +145,9 @@ def require_file(path: Path) -> Path:
 def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """`relik_ml.io.iter_jsonl` for format readers: a regular file only, every string valid Unicode."""
     path = require_file(Path(path))
-    number = 0
     try:
         for number, obj in iter_jsonl(path):
             yield number, check_strings(obj, Where(path, number))
-    except RecursionError:
-        raise InputError("JSON nested too deeply (this line, or the next non-blank one)",
-                         path=path, line=number + 1) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path=path) from None
 
