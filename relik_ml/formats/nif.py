@@ -33,10 +33,15 @@ _WIKIDATA = re.compile(r"https?://www\.wikidata\.org/(?:entity|resource|wiki)/(Q
 
 def read_nif(path: str | Path, *, realign: bool = True, stats: Counter | None = None) -> list[Document]:
     """One Document per context, spans = its phrases."""
+    path = Path(path)
+    return parse_nif(read_text(path), path, realign=realign, stats=stats)
+
+
+def parse_nif(text: str, path: str | Path, *, realign: bool = True, stats: Counter | None = None) -> list[Document]:
+    """`read_nif` on Turtle already in memory (a request body); errors name `path`."""
     from rdflib import URIRef
 
     path = Path(path)
-    text = read_text(path)
     graph = _parse(text, path)
     contexts = {str(s): str(o) for s, o in graph.subject_objects(URIRef(NIF + "isString"))}
     spans: dict[str, list[Span]] = {uri: [] for uri in contexts}
