@@ -1,4 +1,4 @@
-"""`relik-ml`: run a lineage stage (what DVC calls), data statistics, dvc.yaml rendering, annotate, evaluate.
+"""`relik-ml`: run a lineage stage (what DVC calls), data statistics, dvc.yaml rendering, annotate, evaluate, serve.
 
 Heavy modules are imported inside the commands that need them, so `relik-ml --help` is instant.
 Bad input exits with status 2 and one line naming the file, line and field.
@@ -269,6 +269,76 @@ def _index_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from relik_ml.serving.app import create_app, load_model
+    from relik_ml.serving.settings import ServeSettings
+
+    settings = ServeSettings(
+        host=args.host, port=args.port, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+        max_text_chars=args.max_text_chars, max_texts=args.max_texts, max_body_bytes=args.max_body_bytes,
+        timeout_s=args.timeout_s, reload_poll_s=args.reload_poll_s, threads=args.threads,
+    )
+    relik = load_model(Path(args.model), settings.threads)  # a bad directory stops here, before listening
+    app = create_app(args.model, settings, relik=relik)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _non_negative_number(value: str) -> float:
+    """A number >= 0 (milliseconds, seconds)."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise InputError(f"expected a number >= 0, got {value!r:.60}") from None
+    if not number >= 0 or number == float("inf"):
+        raise InputError(f"expected a number >= 0, got {value!r:.60}")
+    return number
+
+
+def _positive_number(value: str) -> float:
+    """A number > 0 (a timeout)."""
+    number = _non_negative_number(value)
+    if number == 0:
+        raise InputError(f"expected a number > 0, got {value!r:.60}")
+    return number
+
+
+def _port(value: str) -> int:
+    port = parse_positive_int(value)
+    if port > 65535:
+        raise InputError(f"expected a port from 1 to 65535, got {port}")
+    return port
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
+    from relik_ml.serving.settings import ServeSettings
+
+    defaults = ServeSettings()
+    serve = commands.add_parser("serve", help="serve a model directory over HTTP (/annotate, /gerbil, /health, /ready)")
+    serve.add_argument("--model", required=True, type=INPUT_DIR,
+                       help="model directory (Relik.from_pretrained); reloaded when it is replaced")
+    serve.add_argument("--host", default=defaults.host, help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=argument_type(_port), default=defaults.port)
+    serve.add_argument("--max-batch", type=POSITIVE, default=defaults.max_batch,
+                       help="texts read in one model call (1: no micro-batching)")
+    serve.add_argument("--max-wait-ms", type=argument_type(_non_negative_number), default=defaults.max_wait_ms,
+                       help="how long a request waits for others to join its batch")
+    serve.add_argument("--max-text-chars", type=POSITIVE, default=defaults.max_text_chars,
+                       help="characters per text (longer: 422)")
+    serve.add_argument("--max-texts", type=POSITIVE, default=defaults.max_texts, help="texts per request (more: 422)")
+    serve.add_argument("--max-body-bytes", type=POSITIVE, default=defaults.max_body_bytes,
+                       help="request body size (larger: 413)")
+    serve.add_argument("--timeout-s", type=argument_type(_positive_number), default=defaults.timeout_s,
+                       help="seconds a request may wait and be read (then 504)")
+    serve.add_argument("--reload-poll-s", type=argument_type(_non_negative_number), default=defaults.reload_poll_s,
+                       help="seconds between checks of the model directory for a replacement (0: never reload)")
+    serve.add_argument("--threads", type=POSITIVE, default=None, help="torch / FAISS CPU threads")
+    serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
+    serve.set_defaults(handler=_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relik-ml", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -358,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "more than half of the indexed ids (refused otherwise: the wrong KB, e.g. entities given "
                               "with --relations). Never allowed: --output equal to --passages or inside --model")
     refresh.set_defaults(handler=_index_refresh)
+    _add_serve_parser(commands)
     return parser
 
 
