@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from relik_ml.errors import InputError
 from relik_ml.progress import StepProgress
 from relik_ml.reader.artifact import load_reader, save_reader
 from relik_ml.reader.configuration import RelikReaderConfig
@@ -27,6 +28,22 @@ from relik_ml.reader.scoring import score_reader, tune_span_thresholds
 # reader: the loss weights, the candidate attention (a saved reader can be adapted to "own-text")
 # and the words its predicted spans are widened to.
 FROM_RUN_CONFIG = ("span_positive_weight", "relation_positive_weight", "candidate_attention", "span_words")
+
+
+@dataclass(frozen=True)
+class ReaderPhase:
+    """One phase of a phased run: it continues from the weights the previous phase kept, with a fresh
+    schedule; a key left None keeps the run's value (`ReaderTrainConfig`)."""
+
+    max_steps: int  # optimisation steps of this phase
+    learning_rate: float | None = None  # encoder learning rate
+    head_learning_rate: float | None = None  # heads learning rate
+    warmup_steps: int | None = None  # linear warmup, then linear decay to 0 at this phase's max_steps
+    val_check_interval: int | None = None  # training batches between dev evaluations
+    monitor: str | None = None  # dev metric that selects the weights this phase keeps
+
+
+PHASE_KEYS = tuple(f.name for f in fields(ReaderPhase))
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,35 @@ class ReaderTrainConfig:
     seed: int = 0  # seeds batching, dropout and head initialisation
     tune_thresholds: bool = True  # after training, set start/end thresholds to the best dev span F1 pair
     init_from: str | None = None  # a saved reader directory to continue from (its weights, tokenizer, config)
+    # phases run one after the other in one run, each from the weights the previous one kept (ReaderPhase
+    # keys: max_steps and any of learning_rate, head_learning_rate, warmup_steps, val_check_interval,
+    # monitor); () = one phase with the keys above. With phases, max_steps is their sum and is not stated.
+    phases: tuple[ReaderPhase, ...] = ()
+
+    def __post_init__(self) -> None:
+        phases = tuple(_phase(p, n) for n, p in enumerate(self.phases))
+        object.__setattr__(self, "phases", phases)
+        if phases:
+            object.__setattr__(self, "max_steps", sum(p.max_steps for p in phases))
+
+    def phase_configs(self) -> list[ReaderTrainConfig]:
+        """The run as its phases, each a whole config (no phases of its own)."""
+        if not self.phases:
+            return [self]
+        return [replace(self, phases=(), **{k: v for k, v in asdict(p).items() if v is not None}) for p in self.phases]
+
+
+def _phase(phase: ReaderPhase | dict, number: int) -> ReaderPhase:
+    if isinstance(phase, ReaderPhase):
+        return phase
+    if not isinstance(phase, dict) or "max_steps" not in phase:
+        raise InputError("a phase is a mapping with max_steps", field=f"phases[{number}]")
+    unknown = sorted(set(phase) - set(PHASE_KEYS))
+    if unknown:
+        raise InputError(f"unknown keys {unknown}; expected some of {sorted(PHASE_KEYS)}", field=f"phases[{number}]")
+    if int(phase["max_steps"]) < 1:
+        raise InputError("max_steps must be at least 1", field=f"phases[{number}].max_steps")
+    return ReaderPhase(**phase)
 
 
 @dataclass(frozen=True)
@@ -80,6 +126,16 @@ class _KeepBest(pl.Callback):
             self.state = {k: v.detach().cpu().clone() for k, v in pl_module.model.state_dict().items()}
 
 
+class _LogStepOffset(pl.Callback):
+    """A later phase logs its steps after the earlier phases' (a tracker drops steps that go back)."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: RelikReaderModule) -> None:
+        trainer.fit_loop.epoch_loop._batches_that_stepped = self.offset
+
+
 def train_reader(
     train_examples: Sequence[ReaderExample],
     dev_examples: Sequence[ReaderExample],
@@ -90,28 +146,21 @@ def train_reader(
     loggers: Sequence[pl.loggers.Logger] = (),
 ) -> ReaderTrainSummary:
     """Fine-tune the reader; `train_config.init_from`, a saved reader directory, warm-starts weights,
-    tokenizer and reader config: the run continues with a fresh schedule."""
+    tokenizer and reader config: the run continues with a fresh schedule. `train_config.phases` run one
+    after the other, each from the weights the previous one kept; the span thresholds are tuned once,
+    after the last."""
     began = time.time()
     pl.seed_everything(train_config.seed, workers=True)
     model, tokenizer = _initial_model(reader_config, train_config)
     train_inputs = encode_examples(train_examples, tokenizer, model.config, with_labels=True)
     dev_inputs = encode_examples(dev_examples, tokenizer, model.config, with_labels=True)
-    module = RelikReaderModule(
-        model,
-        learning_rate=train_config.learning_rate,
-        weight_decay=train_config.weight_decay,
-        warmup_steps=train_config.warmup_steps,
-        total_steps=train_config.max_steps,
-        layer_lr_decay=train_config.layer_lr_decay,
-        head_learning_rate=train_config.head_learning_rate,
-    )
-    keep_best = _KeepBest(train_config.monitor)
     train_loader = _loader(train_inputs, tokenizer.pad_token_id, train_config, shuffle=True)
     dev_loader = _loader(dev_inputs, tokenizer.pad_token_id, train_config, shuffle=False) if dev_inputs else None
-    trainer = _trainer(train_config, loggers, keep_best, has_dev=dev_loader is not None)
-    trainer.fit(module, train_loader, dev_loader)
-    if keep_best.state is not None:
-        model.load_state_dict(keep_best.state)
+    steps, best, phases = 0, None, []
+    for phase in train_config.phase_configs():
+        phase_steps, best = _fit(model, phase, train_loader, dev_loader, loggers, log_offset=steps)
+        steps += phase_steps
+        phases.append({"steps": phase_steps, "best_metric": best, "monitor": phase.monitor})
     thresholds: dict[str, float] = {}
     if dev_loader is not None and train_config.tune_thresholds:
         choice = tune_span_thresholds(model, dev_loader)
@@ -120,10 +169,10 @@ def train_reader(
     dev_scores = score_reader(model, dev_loader) if dev_loader is not None else {}
     summary = ReaderTrainSummary(
         output_dir=Path(output_dir),
-        steps=trainer.global_step,
+        steps=steps,
         train_windows=len(train_inputs),
         dev_windows=len(dev_inputs),
-        best_metric=keep_best.best,
+        best_metric=best,
         dev_scores=dev_scores,
         seconds=time.time() - began,
         thresholds=thresholds,
@@ -131,11 +180,34 @@ def train_reader(
     save_reader(
         model.cpu(), tokenizer, output_dir,
         config={"reader": model.config.to_diff_dict(), "train": asdict(train_config)},
-        counts={"train_windows": len(train_inputs), "dev_windows": len(dev_inputs), "steps": trainer.global_step},
-        extra={"dev_scores": dev_scores, "best_metric": keep_best.best, "monitor": train_config.monitor,
-               "span_thresholds": thresholds},
+        counts={"train_windows": len(train_inputs), "dev_windows": len(dev_inputs), "steps": steps},
+        extra={"dev_scores": dev_scores, "best_metric": best, "monitor": train_config.phase_configs()[-1].monitor,
+               "span_thresholds": thresholds, **({"phases": phases} if train_config.phases else {})},
     )
     return summary
+
+
+def _fit(
+    model: RelikReaderModel, cfg: ReaderTrainConfig, train_loader: DataLoader, dev_loader: DataLoader | None, loggers,
+    *, log_offset: int = 0,
+) -> tuple[int, float | None]:
+    """One phase: `cfg.max_steps` steps on a fresh schedule; the model keeps the best weights by
+    `cfg.monitor` (the last ones when the phase ran no dev evaluation). Returns (steps, best value)."""
+    module = RelikReaderModule(
+        model,
+        learning_rate=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=cfg.warmup_steps,
+        total_steps=cfg.max_steps,
+        layer_lr_decay=cfg.layer_lr_decay,
+        head_learning_rate=cfg.head_learning_rate,
+    )
+    keep_best = _KeepBest(cfg.monitor)
+    trainer = _trainer(cfg, loggers, [keep_best, _LogStepOffset(log_offset)], has_dev=dev_loader is not None)
+    trainer.fit(module, train_loader, dev_loader)
+    if keep_best.state is not None:
+        model.load_state_dict(keep_best.state)
+    return trainer.global_step, keep_best.best
 
 
 def _initial_model(
@@ -161,7 +233,7 @@ def _loader(inputs: Sequence[ReaderInput], pad_token_id: int, cfg: ReaderTrainCo
     return DataLoader(list(inputs), batch_sampler=sampler, collate_fn=collate_fn)
 
 
-def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, *, has_dev: bool) -> pl.Trainer:
+def _trainer(cfg: ReaderTrainConfig, loggers, callbacks: list[pl.Callback], *, has_dev: bool) -> pl.Trainer:
     return pl.Trainer(
         max_steps=cfg.max_steps,
         max_epochs=-1,
@@ -174,7 +246,7 @@ def _trainer(cfg: ReaderTrainConfig, loggers, keep_best: _KeepBest, *, has_dev: 
         limit_val_batches=1.0 if has_dev else 0,
         num_sanity_val_steps=0,
         logger=list(loggers) or False,
-        callbacks=[keep_best, StepProgress()],
+        callbacks=[*callbacks, StepProgress()],
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,

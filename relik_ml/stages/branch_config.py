@@ -211,6 +211,9 @@ def _reader(s: _Section, config: BranchConfig) -> ModelSection:
         RelikReaderConfig.from_settings(model, field=s.key("reader", "model"))
     except InputError as exc:
         raise InputError(exc.message, path=s.source, field=exc.field) from None
+    if "phases" in section.train and "max_steps" in section.train:
+        raise InputError("with phases, max_steps is the sum of the phases' max_steps; remove this key",
+                         path=s.source, field=s.key("reader", "train", "max_steps"))
     s.typed(ReaderTrainConfig, {"backbone_path": "", **section.train}, "reader", "train")
     return ModelSection(section.backbone, model, dict(section.train))
 

@@ -126,3 +126,62 @@ def test_a_warm_start_adapts_a_saved_reader_to_own_text_attention(backbone_dir, 
     train_reader(examples, examples, own_text, warm, tmp_path / "second")
     adapted, _ = load_reader(tmp_path / "second")
     assert adapted.config.candidate_attention == "own-text" and adapted.config.max_candidates == 3
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_phases_continue_from_the_kept_weights_each_with_its_own_learning_rate(backbone_dir, passages, tmp_path,
+                                                                                monkeypatch):
+    import relik_ml.reader.train as train_module
+
+    windows = _windows()
+    ranked = {w.id: [passages[i] for i in ["Paris", "France", "Lyon"]] for w in windows}
+    examples = build_examples(windows, ranked, passages=passages, k=3, training=True)
+    kept: list[dict[str, torch.Tensor]] = []
+    started: list[tuple[dict[str, torch.Tensor], set[float]]] = []
+    original_fit, original_step = train_module._fit, RelikReaderModule.training_step
+
+    def recording_fit(model, *args, **kwargs):
+        result = original_fit(model, *args, **kwargs)
+        kept.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return result
+
+    def recording_step(self, batch, batch_idx):
+        if batch_idx == 0 and self.trainer.global_step == 0:
+            lrs = {group["initial_lr"] for group in self.optimizers().param_groups}
+            started.append(({k: v.detach().clone() for k, v in self.model.state_dict().items()}, lrs))
+        return original_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(train_module, "_fit", recording_fit)
+    monkeypatch.setattr(RelikReaderModule, "training_step", recording_step)
+    config = ReaderTrainConfig(
+        backbone_path=backbone_dir, layer_lr_decay=None, token_batch_size=4096, tune_thresholds=False,
+        learning_rate=1e-3, val_check_interval=1,
+        phases=[{"max_steps": 2, "warmup_steps": 1, "head_learning_rate": 5e-3},
+                {"max_steps": 3, "learning_rate": 2e-4, "warmup_steps": 0, "monitor": "val/el_accuracy"}],
+    )
+    assert config.max_steps == 5
+    logger = CSVLogger(tmp_path / "logs", name="reader")
+    summary = train_reader(examples, examples, RelikReaderConfig(task="el", max_candidates=3, dropout=0.0), config,
+                           tmp_path / "reader", loggers=[logger])
+    assert summary.steps == 5 and len(started) == 2 and len(kept) == 2
+    assert started[0][1] == {1e-3, 5e-3}  # phase 1: the run's encoder lr, its own heads lr
+    assert started[1][1] == {2e-4}  # phase 2: its own lr (heads follow it: head_learning_rate unset)
+    for name, tensor in kept[0].items():  # phase 2 starts from the weights phase 1 kept
+        assert torch.equal(started[1][0][name], tensor), name
+    assert any(not torch.equal(started[0][0][n], t) for n, t in kept[0].items())  # phase 1 did train
+    manifest = read_manifest(tmp_path / "reader")
+    assert [p["steps"] for p in manifest["phases"]] == [2, 3] and manifest["counts"]["steps"] == 5
+    assert manifest["monitor"] == "val/el_accuracy"
+    with open(next((tmp_path / "logs").rglob("metrics.csv"))) as handle:
+        steps = [int(r["step"]) for r in csv.DictReader(handle) if r.get("train/loss")]
+    assert steps == [0, 1, 2, 3, 4]  # the second phase logs after the first
+
+
+def test_a_phase_names_its_bad_key():
+    from relik_ml.errors import InputError
+
+    with pytest.raises(InputError, match=r"learning_rat") as error:
+        ReaderTrainConfig(backbone_path="", phases=[{"max_steps": 2}, {"max_steps": 1, "learning_rat": 1e-4}])
+    assert error.value.field == "phases[1]"
+    with pytest.raises(InputError, match="max_steps"):
+        ReaderTrainConfig(backbone_path="", phases=[{"learning_rate": 1e-4}])
