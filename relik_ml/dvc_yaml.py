@@ -1,7 +1,8 @@
 """Render `dvc.yaml` from the stage table, so DVC's graph is the Dagster graph by construction.
 
 Partitioned stages become `foreach` stages keyed by partition (`task_windows@aida-train`); their
-raw dependency is the folder holding that partition's input files.
+raw dependency is the folder holding that partition's input files. An evaluation report declares its
+run's result file as a metric (`dvc metrics show`).
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def _stage_entry(stage: Stage, params: Params) -> dict[str, Any]:
         entry["params"] = list(stage.params)
         out = _relative(call.out, root)
         entry["outs"] = [{out: {"persist": True}} if stage.persist else out]
+        if stage.metrics is not None:  # the run's result file: `dvc metrics show` lists it, git keeps it
+            entry["metrics"] = [{_relative(stage.metrics(params), root): {"cache": False}}]
         return entry
     items = {}
     for key in stage.partitions(params):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -11,6 +12,7 @@ from relik_ml.errors import InputError
 from relik_ml.evaluation.promotion import GateConfig, GateDecision, decide
 from relik_ml.io import atomic_directory, read_json, write_json, write_manifest
 from relik_ml.pipeline.artifacts import load_documents
+from relik_ml.pipeline.run_results import RunRecord, write_run_results
 from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
 
 MODEL_DIR = "model"  # the evaluated, self-contained candidate inside the report artifact
@@ -38,17 +40,20 @@ def evaluation_report(
     out: Path,
     *,
     title: str = "Entity linking evaluation",
+    record: RunRecord | None = None,
 ) -> Summary:
     """Assemble the candidate model, evaluate it on each split, and record the gate decision.
 
     `components`: "reader" plus the entity parts "retriever", "index", "passages" (EL, cIE) and/or
     the relation parts "relations" and, optionally, "relation_retriever" with "relation_index"
-    (RE, cIE; without them every relation is a candidate of every window).
+    (RE, cIE; without them every relation is a candidate of every window). With `record`, the run's
+    result file is written after the artifact (`relik_ml.pipeline.run_results`).
     """
     from relik_ml.evaluation.evaluate import evaluate_model
     from relik_ml.evaluation.report import write_report
     from relik_ml.inference import Relik, assemble_model_dir
 
+    began = time.perf_counter()
     with atomic_directory(out, artifact="evaluation_report") as tmp:
         model = assemble_model_dir(
             tmp / MODEL_DIR, retriever_dir=components.get("retriever"), index_dir=components.get("index"),
@@ -65,8 +70,11 @@ def evaluation_report(
         counts = {"datasets": len(results), "gate_passed": int(decision.passed)}
         write_manifest(tmp, artifact="evaluation_report", config={"settings": dict(settings), "gate": gate},
                        counts=counts, extra={"results": results, "gate": decision.to_json()})
+    if record is not None:
+        write_run_results(record, results, decision.to_json(), time.perf_counter() - began)
     extra = {"gate_passed": decision.passed, "gated_f1": decision.f1 if decision.f1 is not None else -1.0,
-             "report": str(out / REPORT_DIR / "report.md")}
+             "report": str(out / REPORT_DIR / "report.md"),
+             **({"results": str(record.path)} if record is not None else {})}
     return Summary("evaluation_report", out, counts, extra=extra)
 
 

@@ -70,6 +70,13 @@ class ReportOptions:
     """Evaluation-report options beyond the `relik.json` settings and the gate."""
 
     title: str = ""  # report title ("" = the branch's default)
+    # the run's result file (relik_ml.pipeline.run_results), relative to the params file's folder;
+    # "" = <data_root>/<prefix>/results.json (git-ignored: a build of the sample dirties no committed file)
+    results: str = ""
+    held_out_part: str = "dev"  # own windows: the held_out part reported, "dev" (it also selects) or "test"
+
+
+HELD_OUT_PARTS = ("dev", "test")
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,7 @@ def _report(s: _Section, config: BranchConfig) -> ReportSection:
     settings = dict(section.pop("settings", None) or {})
     gate = s.typed(GateConfig, section.pop("gate", None), "evaluation_report", "gate")
     options = s.typed(ReportOptions, section, "evaluation_report")
+    _check_held_out_part(s, config, options.held_out_part)
     windows = s.params.task_windows
     derived = {"task": (s.branch.task, f"the branch task ({s.branch.task})"),
                **{key: (getattr(windows, key), f"task_windows.{key}") for key in WINDOW_KEYS}}
@@ -236,6 +244,16 @@ def _report(s: _Section, config: BranchConfig) -> ReportSection:
     settings = {**{key: value for key, (value, _) in derived.items()}, **settings}
     s.typed(RelikSettings, settings, "evaluation_report", "settings")
     return ReportSection(settings, gate, options)
+
+
+def _check_held_out_part(s: _Section, config: BranchConfig, part: str) -> None:
+    field = s.key("evaluation_report", "held_out_part")
+    if part not in HELD_OUT_PARTS:
+        raise InputError(f"expected one of {list(HELD_OUT_PARTS)}, got {part!r}", path=s.source, field=field)
+    held_out = config.settings.held_out
+    if part == "test" and (s.branch.windows != "own" or not held_out.source_split or not held_out.test_percent):
+        raise InputError(f"reports the held-out test part, which needs {s.key('held_out', 'source_split')} and "
+                         f"{s.key('held_out', 'test_percent')} > 0", path=s.source, field=field)
 
 
 def check_branches(params: Params, branches: list[Branch]) -> None:

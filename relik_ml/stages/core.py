@@ -36,4 +36,5 @@ class Stage:
     heavy: bool = False  # training/embedding: runs in the concurrency pool for heavy steps
     description: str = ""  # one line shown in the lineage UI
     persist: bool = False  # DVC keeps the old output while the stage runs (a failed gate keeps the promoted model)
+    metrics: Callable[[Params], Path] | None = None  # the run's result file beside the artifact (a DVC metric)
     role: str = ""  # what the artifact is, for its checks: passages, windows, task_windows, model, embeddings, index, recall_report

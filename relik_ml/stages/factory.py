@@ -14,13 +14,15 @@ from relik_ml.config import Params, build_section
 from relik_ml.pipeline import evaluation, reading, retrieval, task_windows
 from relik_ml.pipeline import relations as relation_stages
 from relik_ml.pipeline.retrieval import EmbeddingConfig
+from relik_ml.pipeline.run_results import RunRecord
 from relik_ml.stages.branch import Branch, Retrieval
 from relik_ml.stages.branch_config import BranchConfig, branch_config
 from relik_ml.stages.core import Stage, StageCall
 from relik_ml.stages.kinds import KBS, KINDS, Kind, kb_artifact
 from relik_ml.tracking import TrackingConfig
 
-PARTS = ("train", "dev")  # partitions of an own `<prefix>/task_windows`
+PARTS = ("train", "dev")  # partitions of an own `<prefix>/task_windows`; "test" too when the report reads it
+RESULTS_FILE = "results.json"  # default result file of a run, under <data_root>/<prefix>/
 
 
 def tracking(params: Params) -> TrackingConfig:
@@ -56,7 +58,7 @@ class _Wiring:
     @property
     def eval_splits(self) -> list[str]:
         if self.branch.windows == "own":
-            return [PARTS[1]]
+            return [self.config.sections["evaluation_report"].options.held_out_part]
         return list(self.settings.eval_splits or (self.settings.dev_split,))
 
     def split_windows(self, splits: list[str]) -> dict[str, Path]:
@@ -72,8 +74,13 @@ class _Wiring:
         return {"init_from": Path(train["init_from"])} if train.get("init_from") else {}
 
 
+def own_parts(branch: Branch, params: Params) -> list[str]:
+    """Partitions of an own `<prefix>/task_windows`: train, dev, and the held-out test part when reported."""
+    return list(dict.fromkeys([*PARTS, *_Wiring(branch, params).eval_splits]))
+
+
 def own_windows_call(branch: Branch, params: Params, part: str | None) -> StageCall:
-    assert part in PARTS, "an own task_windows is partitioned by train / dev"
+    assert part in own_parts(branch, params), "an own task_windows is partitioned by train / dev (/ test)"
     w = _Wiring(branch, params)
     data, held_out = w.settings, w.settings.held_out
     if data.dataset not in params.raw.datasets:
@@ -227,9 +234,46 @@ def evaluation_report_call(branch: Branch, params: Params, _: str | None) -> Sta
     components = {**{k: d for k, d in search.items() if k not in every_relation}, "reader": w.dir("reader"), **kbs}
     inputs = {**search, "reader": w.dir("reader"), **kbs, **{f"eval_{k}": d for k, d in eval_dirs.items()}}
     config = {"settings": section.settings, "gate": section.gate, "options": section.options}
-    return StageCall(f"{w.p}/evaluation_report", None, out, config, inputs, partial(
-        evaluation.evaluation_report, components, eval_dirs, section.settings, section.gate, w.dir("promoted_model"),
-        out, title=section.options.title or branch.title))
+    return StageCall(f"{w.p}/evaluation_report", None, out, config, inputs, lambda: evaluation.evaluation_report(
+        components, eval_dirs, section.settings, section.gate, w.dir("promoted_model"), out,
+        title=section.options.title or branch.title, record=run_record(branch, params)))
+
+
+def results_path(branch: Branch, params: Params) -> Path:
+    """The run's result file: `<prefix>.evaluation_report.results`, or `<data_root>/<prefix>/results.json`."""
+    stated = branch_config(params, branch).sections["evaluation_report"].options.results
+    return params.resolve(stated) if stated else params.data_root / branch.prefix / RESULTS_FILE
+
+
+def run_record(branch: Branch, params: Params) -> RunRecord:
+    """What the branch's result file records besides the report: splits, counts, budget, stage times."""
+    from relik_ml.stages import STAGES, stage_call
+    from relik_ml.stages.memo import stamp_path
+
+    w = _Wiring(branch, params)
+    train, dev = w.train_dev
+    dataset, held_out = w.settings.dataset, w.settings.held_out
+
+    def name(split: str) -> str:
+        return f"{dataset}-{split}"
+
+    splits = dict.fromkeys([train, dev, *w.eval_splits])
+    reader = w.config.sections["reader"]
+    budget = {"backbone": reader.backbone, "reader_train": reader.train,
+              **{KINDS[r.kind].k_key: w.config.k(r) for r in branch.retrievals},
+              **{f"{KINDS[r.kind].retriever}_max_steps": w.config.sections[KINDS[r.kind].retriever].train.max_steps
+                 for r in branch.retrievals}}
+    if branch.windows == "own" and held_out.source_split:
+        budget["held_out"] = {"source_split": held_out.source_split, "dev_percent": held_out.dev_percent,
+                              "test_percent": held_out.test_percent}
+    stamps = {}
+    for stage in (s for s in STAGES if s.startswith(f"{w.p}/") and STAGES[s].partitions is None
+                  and s != f"{w.p}/evaluation_report" and s != f"{w.p}/promoted_model"):
+        stamps[stage] = stamp_path(stage_call(stage, params), params)
+    return RunRecord(
+        path=results_path(branch, params), branch=w.p, params_file=params.source, root=params.root,
+        trained_on=name(train), selected_on=name(dev), windows={name(s): w.windows(s) for s in splits},
+        stamps=stamps, budget=budget)
 
 
 def promoted_model_call(branch: Branch, params: Params, _: str | None) -> StageCall:
@@ -256,8 +300,8 @@ def branch_stages(branch: Branch) -> tuple[Stage, ...]:
     p, own = branch.prefix, branch.windows == "own"
     windows = f"{p}/task_windows" if own else "task_windows"
     stages = [Stage(windows, "windows", (f"{p}.dataset", f"{p}.held_out", "task_windows"),
-                    partial(own_windows_call, branch), raw=("raw_task_datasets",), partitions=lambda _: list(PARTS),
-                    description="The branch's train / dev windows (dataset splits or a held-out hash split).")] if own else []
+                    partial(own_windows_call, branch), raw=("raw_task_datasets",), partitions=partial(own_parts, branch),
+                    description="The branch's train / dev (/ test) windows (dataset splits or a held-out hash split).")] if own else []
     for r in branch.retrievals:
         kb = KBS[r.kb]
         if kb.builder:
@@ -327,6 +371,7 @@ def _reader_stages(branch: Branch, windows: str) -> list[Stage]:
               description=f"{what} reader (task {branch.task}) over window [SEP] candidates; {tuned} tuned on dev."),
         Stage(f"{p}/evaluation_report", "evaluation", (f"{p}.evaluation_report", *splits, *ks, "task_windows"),
               partial(evaluation_report_call, branch), upstream=(*search, f"{p}/reader", *kbs, windows),
+              metrics=partial(results_path, branch),
               description=f"Candidate {what} model assembled and evaluated; gate decision."),
         Stage(f"{p}/promoted_model", "evaluation", (f"{p}.evaluation_report.gate",), partial(promoted_model_call, branch),
               upstream=(f"{p}/evaluation_report",), persist=True, role="model",
