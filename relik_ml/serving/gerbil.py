@@ -13,7 +13,7 @@ the model's score, written by rdflib as Turtle.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import quote
@@ -141,8 +141,11 @@ async def answer(runner: Runner, body: bytes, *, task: str = "auto", top_k: int 
     return await run_in_threadpool(to_turtle, documents, linked_phrases(documents, predictions))
 
 
-def build_router(get_runner: Callable[[], Runner]) -> APIRouter:
-    """The `POST /gerbil` route over the runner `get_runner()` returns at each request."""
+def build_router(
+    get_runner: Callable[[], Runner], *, read_body: Callable[[Request], Awaitable[bytes]] | None = None
+) -> APIRouter:
+    """The `POST /gerbil` route over the runner `get_runner()` returns at each request; `read_body`
+    reads the request's body (the service's, with its size limit; default: all of it)."""
     router = APIRouter()
 
     @router.post(
@@ -157,7 +160,7 @@ def build_router(get_runner: Callable[[], Runner]) -> APIRouter:
         task: Literal["auto", "a2kb", "d2kb"] = Query("auto", description="auto: D2KB when the document has phrases"),
         top_k: int | None = Query(None, ge=1, description="candidates per window (default: the model's)"),
     ) -> Response:
-        body = await request.body()
+        body = await (read_body(request) if read_body is not None else request.body())
         try:
             turtle = await answer(get_runner(), body, task=task, top_k=top_k)
         except InputError as exc:

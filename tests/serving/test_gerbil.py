@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from starlette.concurrency import run_in_threadpool
 
@@ -131,3 +131,21 @@ def test_dbpedia_uris_escape_as_dbpedia_and_read_back_as_the_title() -> None:
     for title in ("Why? (film)", "100% \"Pure\" <Love>", "C#", "Ben & Jerry's", "Zürich"):
         assert title_from_url(dbpedia_uri(title), "/resource/") == title
 
+
+
+def test_the_services_body_reader_bounds_the_request(relik, reuters) -> None:
+    small = to_turtle([Document("http://d#char=0,5", "Paris")], []).encode()
+    limit = len(small)
+
+    async def bounded(request):  # noqa: ANN001, ANN202
+        body = await request.body()
+        if len(body) > limit:
+            raise HTTPException(status_code=413, detail=f"the body has {len(body)} bytes, at most {limit}")
+        return body
+
+    app = FastAPI()
+    runner = RelikRunner(relik)
+    app.include_router(build_router(lambda: runner, read_body=bounded))
+    client = TestClient(app)
+    assert _post(client, small).status_code == 200
+    assert _post(client, to_turtle(reuters[:1], [])).status_code == 413
