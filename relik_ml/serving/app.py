@@ -1,7 +1,8 @@
 """The HTTP service: `create_app(model_dir, settings)` → a FastAPI app (`relik-ml serve` runs it with uvicorn).
 
 `POST /annotate` answers the records of `relik-ml annotate` (`relik_ml.inference.output.to_json`):
-one object for `{"text": ...}`, a list for `{"texts": [...]}`. `GET /health`: the process answers;
+one object for `{"text": ...}`, a list for `{"texts": [...]}`; `"top_k"` and given `"mentions"` as
+in `Relik.__call__` (`requests`). `GET /health`: the process answers;
 `GET /ready`: a model is loaded (503 until then), with the model's identity and the batching counts.
 `POST /gerbil`: GERBIL's NIF endpoint (`relik_ml.serving.gerbil`). `/openapi.json`: the schema.
 
@@ -23,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from relik_ml.errors import InputError
 from relik_ml.inference import Relik, to_json
-from relik_ml.serving.batching import MicroBatcher
+from relik_ml.serving.batching import Mentions, MicroBatcher
 from relik_ml.serving.gerbil import build_router
 from relik_ml.serving.reload import ModelWatcher
 from relik_ml.serving.requests import annotate_schema, check_text, parse_annotate
@@ -61,8 +62,10 @@ class Runner:
         current = self.watcher.current
         return current.relation_titles if current is not None else None
 
-    async def annotate(self, texts: list[str], *, top_k: int | None = None) -> list[Prediction]:
-        """Predictions of `texts` (ids "0", "1", …), read in a batch with other requests.
+    async def annotate(self, texts: list[str], *, top_k: int | None = None, mentions: Mentions | None = None
+                       ) -> list[Prediction]:
+        """Predictions of `texts` (ids "0", "1", …), read in a batch with other requests; with
+        `mentions` ((start, end) pairs per text) only those spans are linked.
 
         Raises `InputError` (a text that is not a string, too long, a lone surrogate, a bad `top_k`;
         the model's own refusals), `NotReady` before a model is loaded, `RequestTimeout` after `timeout_s`.
@@ -73,16 +76,16 @@ class Runner:
         if not self.ready:
             raise NotReady()
         try:
-            return await asyncio.wait_for(self.batcher.submit(texts, top_k), self.settings.timeout_s)
+            return await asyncio.wait_for(self.batcher.submit(texts, top_k, mentions), self.settings.timeout_s)
         except TimeoutError:
             raise RequestTimeout() from None
 
-    def _read(self, texts: list[str], top_k: int | None) -> list[Prediction]:
+    def _read(self, texts: list[str], top_k: int | None, mentions: Mentions | None) -> list[Prediction]:
         """One model call (on the batcher's thread) with the model current when the batch starts."""
         loaded = self.watcher.current
         if loaded is None:
             raise NotReady()
-        return loaded.relik(texts, top_k=top_k)
+        return loaded.relik(texts, top_k=top_k, mentions=mentions)
 
 
 def load_model(directory: Path, threads: int | None) -> Relik:
@@ -151,7 +154,7 @@ def create_app(model_dir: str | Path, settings: ServeSettings, *, relik: Relik |
         body = await _read_body(request, settings.max_body_bytes)
         parsed = parse_annotate(body, max_texts=settings.max_texts, max_text_chars=settings.max_text_chars)
         runner: Runner = app.state.runner
-        predictions = await runner.annotate(parsed.texts, top_k=parsed.top_k)
+        predictions = await runner.annotate(parsed.texts, top_k=parsed.top_k, mentions=parsed.mentions)
         titles = runner.relation_titles
         records = [to_json(p, relation_titles=titles) for p in predictions]
         return JSONResponse(records[0] if parsed.single else records)

@@ -4,7 +4,8 @@ Each request's texts wait in a queue; a worker task takes the oldest request, le
 up to `max_wait_ms` after it arrived (or until `max_batch` texts are queued), and reads the texts of
 the requests that share its `top_k` in one call of `read` on a single worker thread (one model call
 at a time, so the event loop keeps accepting requests while the model reads). Each request gets its
-own predictions back, numbered "0", "1", … as in a call of its own. Requests that arrived while the
+own predictions back, numbered "0", "1", … as in a call of its own. Requests with given mentions
+(entity disambiguation) are read in calls of their own kind. Requests that arrived while the
 model was reading form the next batch at once, so the batch grows with the load.
 
 When a call fails on a batch of several requests, each request is read alone, so an error (an
@@ -20,19 +21,26 @@ from concurrent.futures import ThreadPoolExecutor
 
 from relik_ml.types import Prediction
 
-ReadBatch = Callable[[list[str], "int | None"], Sequence[Prediction]]
+Mentions = list[list[tuple[int, int]]]
+ReadBatch = Callable[[list[str], "int | None", "Mentions | None"], Sequence[Prediction]]
 
 
 @dataclasses.dataclass
 class _Request:
     texts: list[str]
     top_k: int | None
+    mentions: Mentions | None
     arrived: float
     answer: asyncio.Future
 
+    @property
+    def kind(self) -> tuple[int | None, bool]:
+        """Requests of one kind share a call: the same `top_k`, mentions given or not."""
+        return self.top_k, self.mentions is not None
+
 
 class MicroBatcher:
-    """Gathers `submit` calls into batched calls of `read(texts, top_k)`; start it inside the event loop."""
+    """Gathers `submit` calls into batched calls of `read(texts, top_k, mentions)`; start it inside the event loop."""
 
     def __init__(self, read: ReadBatch, *, max_batch: int, max_wait_ms: float) -> None:
         self.read = read
@@ -56,12 +64,14 @@ class MicroBatcher:
             request.answer.cancel()
         self._thread.shutdown(wait=True)
 
-    async def submit(self, texts: list[str], top_k: int | None = None) -> list[Prediction]:
-        """The predictions of `texts`, read in a batch with whatever other requests are queued."""
+    async def submit(self, texts: list[str], top_k: int | None = None, mentions: Mentions | None = None
+                     ) -> list[Prediction]:
+        """The predictions of `texts` (with given `mentions` per text, if any), read in a batch with
+        whatever other requests of the same kind are queued."""
         if not texts:
             return []
         loop = asyncio.get_running_loop()
-        request = _Request(list(texts), top_k, loop.time(), loop.create_future())
+        request = _Request(list(texts), top_k, mentions, loop.time(), loop.create_future())
         self._pending.append(request)
         self._arrived.set()
         return await request.answer
@@ -88,9 +98,9 @@ class MicroBatcher:
         return sum(len(r.texts) for r in self._pending)
 
     def _take_batch(self) -> list[_Request]:
-        """The oldest live request and the later ones of the same `top_k`, up to `max_batch` texts (at
-        least one request, however long); abandoned requests (timed out) are dropped."""
-        top_k = self._pending[0].top_k
+        """The oldest live request and the later ones of its kind (`top_k`, mentions given or not), up
+        to `max_batch` texts (at least one request, however long); abandoned requests (timed out) are dropped."""
+        kind = self._pending[0].kind
         batch: list[_Request] = []
         kept: deque[_Request] = deque()
         size = 0
@@ -98,7 +108,7 @@ class MicroBatcher:
             request = self._pending.popleft()
             if request.answer.done():
                 continue
-            if request.top_k == top_k and (not batch or size + len(request.texts) <= self.max_batch):
+            if request.kind == kind and (not batch or size + len(request.texts) <= self.max_batch):
                 batch.append(request)
                 size += len(request.texts)
             else:
@@ -108,7 +118,8 @@ class MicroBatcher:
 
     async def _answer(self, batch: list[_Request]) -> None:
         try:
-            results = await self._read([t for r in batch for t in r.texts], batch[0].top_k)
+            mentions = [m for r in batch for m in r.mentions] if batch[0].mentions is not None else None
+            results = await self._read([t for r in batch for t in r.texts], batch[0].top_k, mentions)
         except Exception as exc:  # handed to the requests: one alone gets it, several are retried alone
             if len(batch) == 1:
                 _settle(batch[0], exception=exc)
@@ -123,10 +134,10 @@ class MicroBatcher:
             first += len(request.texts)
             _settle(request, result=[dataclasses.replace(p, id=str(i)) for i, p in enumerate(own)])
 
-    async def _read(self, texts: list[str], top_k: int | None) -> list[Prediction]:
+    async def _read(self, texts: list[str], top_k: int | None, mentions: Mentions | None) -> list[Prediction]:
         self.batches += 1
         self.batched_texts += len(texts)
-        results = await asyncio.get_running_loop().run_in_executor(self._thread, self.read, texts, top_k)
+        results = await asyncio.get_running_loop().run_in_executor(self._thread, self.read, texts, top_k, mentions)
         return list(results)
 
 

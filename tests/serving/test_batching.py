@@ -15,9 +15,9 @@ from relik_ml.serving.settings import ServeSettings
 def _calls(relik):
     calls: list[tuple[int, int | None]] = []
 
-    def read(texts, top_k):
+    def read(texts, top_k, mentions):
         calls.append((len(texts), top_k))
-        return relik(texts, top_k=top_k)
+        return relik(texts, top_k=top_k, mentions=mentions)
 
     return calls, read
 
@@ -54,7 +54,7 @@ def test_max_batch_one_reads_each_request_alone(relik):
 
 def test_an_error_reaches_only_the_request_that_caused_it(relik):
     async def main():
-        batcher = MicroBatcher(lambda texts, top_k: relik(texts, top_k=top_k), max_batch=64, max_wait_ms=50)
+        batcher = MicroBatcher(lambda texts, top_k, mentions: relik(texts, top_k=top_k), max_batch=64, max_wait_ms=50)
         batcher.start()
         answers = await asyncio.gather(batcher.submit(["fine"]), batcher.submit(["bad \ud800"]),
                                        batcher.submit(["also fine"]), return_exceptions=True)

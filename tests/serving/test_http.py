@@ -75,6 +75,14 @@ def test_annotate_many_texts_keeps_order_and_ids(client):
     assert records[1]["spans"] == [] and records[3]["spans"] == []
 
 
+def test_given_mentions_are_the_spans_linked(client):
+    records = client.post("/annotate", json={"texts": [SENTENCE, "Tokyo."], "mentions": [[[0, 5], [24, 30]], []]}).json()
+    assert [(s["start"], s["end"]) for s in records[0]["spans"]] == [(0, 5), (24, 30)]
+    assert records[1]["spans"] == []
+    one = client.post("/annotate", json={"text": SENTENCE, "mentions": [[0, 5]]}).json()
+    assert [(s["start"], s["end"], s["text"]) for s in one["spans"]] == [(0, 5, "Paris")]
+
+
 def test_concurrent_requests_are_batched_and_routed_back(client):
     texts = [f"{city} is a city number {i}." for i, city in enumerate(["Paris", "Lyon", "Cairo", "London"] * 4)]
     before = client.get("/ready").json()["batches"]
@@ -97,6 +105,9 @@ def test_concurrent_requests_are_batched_and_routed_back(client):
         ({"text": "ok", "top_k": 99}, 422, "top_k", "from 1 to the reader's max_candidates (8), got 99"),
         ({"text": "ok", "texts": ["ok"]}, 422, "text", 'give either "text"'),
         ({"txt": "ok"}, 422, "txt", "unknown field"),
+        ({"text": "ok", "mentions": [[0, 3]]}, 422, "mentions[0]", "expected 0 <= start < end <= 2"),
+        ({"texts": ["ok", "ok"], "mentions": [[]]}, 422, "mentions", "one list of [start, end] pairs per text (2)"),
+        ({"texts": ["ok"], "mentions": [[[1, "2"]]]}, 422, "mentions[0][0]", "a [start, end] pair of integers"),
         ({"texts": ["a " * 25_000]}, 413, "body", "at most 40000 are accepted"),
     ],
 )
