@@ -85,3 +85,22 @@ def test_a_held_out_test_part_is_reported_and_selects_nothing(tmp_path):
     with pytest.raises(InputError, match="test_percent") as error:
         load_checked_params(temp_params(tmp_path, {"re": no_test_part}))
     assert error.value.field == "re.evaluation_report.held_out_part"
+
+
+@pytest.mark.parametrize("name, branch, result, selected, reported", [
+    ("params.real.yaml", "el", "real_el.json", "aida-testa", ["eval_aida-testa"]),
+    ("params.real-own-text.yaml", "el", "real_el_own_text.json", "aida-testa", ["eval_aida-testa"]),
+    ("params.real-wiki.yaml", "el", "real_el_wiki.json", "aida-testa", ["eval_aida-testa"]),
+    ("params.real-re.yaml", "re", "real_re_conll04.json", "conll04-dev", ["eval_conll04-dev"]),
+    ("params.real-nyt.yaml", "re", "real_re_nyt.json", "nyt-dev", ["eval_nyt-test"]),
+])
+def test_each_real_params_file_names_its_result_file_and_splits(name, branch, result, selected, reported):
+    from relik_ml.stages.branches import BRANCHES
+    from relik_ml.stages.factory import run_record
+    from tests.paths import ROOT
+
+    params = load_checked_params(ROOT / name)
+    record = run_record(next(b for b in BRANCHES if b.prefix == branch), params)
+    assert record.path == ROOT / "benchmarks" / "results" / result and record.selected_on == selected
+    report = stage_call(f"{branch}/evaluation_report", params)
+    assert sorted(k for k in report.inputs if k.startswith("eval_")) == reported
