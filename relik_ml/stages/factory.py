@@ -300,8 +300,10 @@ def branch_stages(branch: Branch) -> tuple[Stage, ...]:
     p, own = branch.prefix, branch.windows == "own"
     windows = f"{p}/task_windows" if own else "task_windows"
     stages = [Stage(windows, "windows", (f"{p}.dataset", f"{p}.held_out", "task_windows"),
-                    partial(own_windows_call, branch), raw=("raw_task_datasets",), partitions=partial(own_parts, branch),
-                    description="The branch's train / dev (/ test) windows (dataset splits or a held-out hash split).")] if own else []
+                    partial(own_windows_call, branch), raw=("raw_task_datasets",),
+                    partitions=partial(own_parts, branch),
+                    description="The branch's train / dev (/ test) windows (dataset splits or a held-out hash "
+                                "split).")] if own else []
     for r in branch.retrievals:
         kb = KBS[r.kb]
         if kb.builder:
