@@ -51,7 +51,8 @@ class RelikRetrieverModel(PreTrainedModel):
     def from_encoder(cls, encoder: PreTrainedModel, config: RelikRetrieverConfig) -> RelikRetrieverModel:
         """A retriever on a loaded (pretrained) encoder; `config.encoder` is set from it."""
         config.encoder = encoder.config.to_dict()
-        model = cls(config)
+        with torch.random.fork_rng(devices=[]):  # the throw-away random init must not move the training seed's RNG
+            model = cls(config)
         missing, unexpected = model.encoder.load_state_dict(encoder.state_dict(), strict=False)
         if missing or any(not name.startswith("pooler.") for name in unexpected):
             raise ValueError(f"encoder weights do not fit its config: missing {missing}, unexpected {unexpected}")

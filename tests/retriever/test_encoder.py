@@ -94,3 +94,14 @@ def test_a_saved_retriever_loads_through_the_hf_auto_classes(retriever, tmp_path
     inputs = retriever.passage_inputs(_passages(4))
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(**inputs), retriever.eval()(inputs))
+
+
+def test_building_on_a_loaded_encoder_leaves_the_seeded_rng_alone(tiny_backbone_dir):
+    """A retriever built after `seed_everything` must not draw from the global RNG (its throw-away
+    random init did, so dropout masks and every later draw of a training run moved)."""
+    encoder = AutoModel.from_pretrained(tiny_backbone_dir)
+    torch.manual_seed(13)
+    expected = torch.rand(4)
+    torch.manual_seed(13)
+    RelikRetrieverModel.from_encoder(encoder, RelikRetrieverConfig(backbone=str(tiny_backbone_dir)).resolved(False))
+    assert torch.equal(torch.rand(4), expected)
