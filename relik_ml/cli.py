@@ -34,6 +34,14 @@ OUTPUT_FILE = argument_type(parse_output_file)
 OUTPUT_DIR = argument_type(parse_output_dir)
 DEVICE = argument_type(parse_device)
 PARAMS_COMMANDS = ("run", "gate", "build", "dvc-yaml")  # their KeyErrors name a stage or params key
+MODEL_COMMANDS = ("annotate", "evaluate", "index", "serve")  # they load a model directory
+
+
+def _quiet_weight_loading() -> None:
+    """No "Loading weights" bar per model part on stderr: the commands' output is their result."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
 
 
 def _document_format(value: str) -> str:
@@ -442,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       f"got {args.stride}")
     except SystemExit as exc:  # argparse exits on --help and on a bad argument; main returns the status instead
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command in MODEL_COMMANDS:
+        _quiet_weight_loading()
     try:
         return args.handler(args)
     except InputError as exc:
