@@ -265,6 +265,19 @@ def retriever_recalls(params) -> dict[str, Any]:
     return out
 
 
+def cached_test_result(params, branch: str, report_dir: Path, evaluate) -> dict[str, Any]:
+    """The test evaluation of the branch's current candidate model, computed once per model (keyed by the
+    report's creation time), so a report rerun after one branch finishes does not redo the other."""
+    from relik_ml.io import read_json, read_manifest, write_json
+
+    created, path = read_manifest(report_dir)["created"], params.artifact_dir(branch) / "test_result.json"
+    if path.exists() and read_json(path).get("model_created") == created:
+        return read_json(path)["result"]
+    result = evaluate()
+    write_json(path, {"model_created": created, "result": result})
+    return result
+
+
 def branch_report(params, branch: str, test_docs: list, threads: int) -> dict[str, Any] | None:
     from relik_ml.evaluation.evaluate import evaluate_model
     from relik_ml.inference import Relik
@@ -274,8 +287,8 @@ def branch_report(params, branch: str, test_docs: list, threads: int) -> dict[st
     if not (report_dir / "manifest.json").exists():
         print(f"report: {branch}/evaluation_report is not built; its figures are null", flush=True)
         return None
-    relik = Relik.from_pretrained(report_dir / "model", threads=threads)
-    test = evaluate_model(relik, test_docs, dataset_name="rebel-test")
+    test = cached_test_result(params, branch, report_dir, lambda: evaluate_model(
+        Relik.from_pretrained(report_dir / "model", threads=threads), test_docs, dataset_name="rebel-test"))
     (dev,) = read_manifest(report_dir)["extra"]["results"]
     reader = read_manifest(params.artifact_dir(f"{branch}/reader"))
     keys = ("re_strict", "cie", "triplet_el", "inkb_el", "inkb_el_covered", "mention_detection")
