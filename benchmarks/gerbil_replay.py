@@ -204,7 +204,10 @@ def main() -> None:
         finally:
             if isinstance(server, subprocess.Popen):
                 server.terminate()
-                server.wait(30)
+                try:
+                    server.wait(120)
+                except subprocess.TimeoutExpired:
+                    server.kill()
             else:
                 server.should_exit = True
     manifest = model / "manifest.json"
