@@ -159,7 +159,8 @@ def create_app(model_dir: str | Path, settings: ServeSettings, *, relik: Relik |
         records = [to_json(p, relation_titles=titles) for p in predictions]
         return JSONResponse(records[0] if parsed.single else records)
 
-    app.include_router(build_router(lambda: app.state.runner))
+    app.include_router(build_router(lambda: app.state.runner,
+                                    read_body=lambda request: _read_body(request, settings.max_body_bytes)))
     return app
 
 

@@ -117,6 +117,12 @@ def test_bad_requests_are_4xx_naming_the_field(client, body, status, field, word
     assert answer.json()["field"] == field and words in answer.json()["detail"]
 
 
+def test_gerbil_bodies_are_bounded_like_annotate(client):
+    answer = client.post("/gerbil", content=b"#" * 50_000, headers={"content-type": "application/x-turtle"})
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["field"] == "body" and "at most 40000 are accepted" in answer.json()["detail"]
+
+
 def test_lone_surrogate_is_422_worded_as_the_cli(client):
     body = b'{"texts": ["fine", "bad \\ud800 text"]}'  # JSON escapes decode to a lone surrogate
     answer = client.post("/annotate", content=body, headers={"content-type": "application/json"})
