@@ -74,15 +74,21 @@ def parse_device(value: str) -> str:
     return value
 
 
+def file_problem(path: Path) -> str | None:
+    """Why `path` is not an existing regular file (or a symlink to one), or None when it is."""
+    if path.is_dir():
+        return "is a directory, expected a file"
+    if not path.exists():
+        return "file not found"
+    if not path.is_file():
+        return "not a regular file"
+    return None
+
+
 def parse_input_file(value: str) -> str:
     """An existing regular file (or a symlink to one)."""
-    path = Path(value)
-    if path.is_dir():
-        raise InputError(f"{value}: is a directory, expected a file")
-    if not path.exists():
-        raise InputError(f"{value}: file not found")
-    if not path.is_file():
-        raise InputError(f"{value}: not a regular file")
+    if (problem := file_problem(Path(value))) is not None:
+        raise InputError(f"{value}: {problem}")
     return value
 
 

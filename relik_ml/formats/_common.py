@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from relik_ml.arguments import file_problem
 from relik_ml.errors import InputError
 from relik_ml.io import iter_jsonl, open_text
 
@@ -133,12 +134,8 @@ def confined(root: Path, name: str, where: Where) -> Path:
 
 def require_file(path: Path) -> Path:
     """`path` if it is a regular file (or a symlink to one), else an `InputError` saying what it is."""
-    if path.is_dir():
-        raise InputError("is a directory, expected a file", path=path)
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    if not path.is_file():
-        raise InputError("not a regular file", path=path)
+    if (problem := file_problem(path)) is not None:
+        raise InputError(problem, path=path)
     return path
 
 
