@@ -57,9 +57,10 @@ def up_to_date(call: StageCall, params: Params) -> bool:
     return recorded.get("fingerprint") == fingerprint(call) and recorded.get("output") == tree_sha256(call.out)
 
 
-def record(call: StageCall, params: Params, summary: Summary) -> str:
-    """Stamp a freshly built artifact; returns its content hash (the data version)."""
-    version = tree_sha256(call.out)
+def record(call: StageCall, params: Params, summary: Summary, version: str | None = None) -> str:
+    """Stamp a freshly built artifact; returns its content hash (the data version), `version` when
+    the caller has just computed it."""
+    version = version or tree_sha256(call.out)
     stamp = stamp_path(call, params)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     write_json(stamp, {"fingerprint": fingerprint(call), "output": version,
@@ -67,13 +68,15 @@ def record(call: StageCall, params: Params, summary: Summary) -> str:
     return version
 
 
-def ensure_checked(call: StageCall, params: Params, blocked: StageCall | None = None) -> None:
+def ensure_checked(call: StageCall, params: Params, blocked: StageCall | None = None,
+                   content: str | None = None) -> None:
     """Run the artifact's blocking suites unless its present content already passed them (then recorded);
-    a failure raises `DataCheckError`, naming `blocked` when the artifact is upstream of the stage run."""
+    a failure raises `DataCheckError`, naming `blocked` when the artifact is upstream of the stage run.
+    `content` is the artifact's content hash when the caller already has it (else it is computed)."""
     needed = list(suites(call.artifact))
     if not needed:
         return
-    content, path = tree_sha256(call.out), check_record_path(call, params)
+    content, path = content or tree_sha256(call.out), check_record_path(call, params)
     if path.exists() and read_json(path) == {"output": content, "suites": needed}:
         return
     check_artifact(call, blocked)
@@ -92,10 +95,12 @@ def run_memoized(call: StageCall, params: Params) -> tuple[Summary, str, bool]:
     for upstream in checked_upstream(call, params):
         ensure_checked(upstream, params, blocked=call)
     if up_to_date(call, params):
-        stamp = read_json(stamp_path(call, params))
-        ensure_checked(call, params)  # stamped before its checks existed, or by an older version
+        stamp = read_json(stamp_path(call, params))  # its "output" is the content hash up_to_date verified
+        # stamped before its checks existed, or by an older version: checked now
+        ensure_checked(call, params, content=stamp["output"])
         summary = Summary(call.artifact, call.out, stamp.get("counts", {}), extra=stamp.get("extra", {}))
         return summary, stamp["output"], True
     summary = call.build()
-    ensure_checked(call, params)
-    return summary, record(call, params, summary), False
+    version = tree_sha256(call.out)  # hashed once for the check record and the stamp
+    ensure_checked(call, params, content=version)
+    return summary, record(call, params, summary, version), False
