@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from relik_ml.io import iter_jsonl
 from relik_ml.kb_union import entity_key
-from relik_ml.types import NME, Document
+from relik_ml.types import NME, Document, Window
 
 Redirects = Mapping[str, str]
+Labelled = TypeVar("Labelled", Document, Window)  # a document or a window: anything with gold `spans`
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,11 @@ def coverage(documents: Sequence[Document], kb_ids: Container[str], redirects: R
     return Coverage(len(labels), sum(found[label] for label in labels), len(found), sum(found.values()))
 
 
-def with_kb_ids(documents: Sequence[Document], kb_ids: Container[str],
-                redirects: Redirects | None = None) -> list[Document]:
-    """The documents with each covered gold label replaced by the id of the KB entity it names
-    (uncovered and NME labels unchanged), so that predicted ids compare equal to gold labels."""
+def with_kb_ids(documents: Sequence[Labelled], kb_ids: Container[str],
+                redirects: Redirects | None = None) -> list[Labelled]:
+    """The documents (or windows) with each covered gold label replaced by the id of the KB entity it
+    names (uncovered and NME labels unchanged), so that predicted ids compare equal to gold labels and
+    a retriever or reader trained against a KB keyed by `entity_key` finds its gold passages."""
     resolved: dict[str, str] = {}
     out = []
     for doc in documents:

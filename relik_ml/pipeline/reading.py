@@ -6,7 +6,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_candidates, load_passages, load_windows
+from relik_ml.pipeline.artifacts import (
+    CANDIDATES_SUFFIX,
+    load_candidates,
+    load_passages,
+    load_windows,
+    load_windows_for_kb,
+)
 from relik_ml.pipeline.summary import Summary
 from relik_ml.tracking import TrackingConfig, start_run
 from relik_ml.types import Passage, Window
@@ -77,7 +83,8 @@ def reader(
     examples = []
     for directories, split, training in ((train_dirs, splits[0], True), (dev_dirs, splits[1], False)):
         examples.append(reader_examples(
-            load_windows(directories), split, config, candidates_dir=candidates_dir, kb=kb,
+            load_windows_for_kb(directories, kb, passages_dir) if passages_dir is not None else load_windows(directories),
+            split, config, candidates_dir=candidates_dir, kb=kb,
             relation_candidates_dir=relation_candidates_dir, relations=relations, training=training,
         ))
     run = start_run(tracking, name, root, {"model": model_config, "train": asdict(train_cfg)})

@@ -10,7 +10,7 @@ import numpy as np
 from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalReportConfig, RetrieveFn
 from relik_ml.index import IndexConfig, PassageIndex
 from relik_ml.io import atomic_directory, write_jsonl, write_manifest
-from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows
+from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows, load_windows_for_kb
 from relik_ml.pipeline.embedding_shards import EmbeddingConfig, build_shard, load_shard
 from relik_ml.pipeline.summary import Summary
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
@@ -40,8 +40,13 @@ def retriever(
     checkpoints for resuming go to `work_dir`."""
     from relik_ml.retriever.train import train_retriever
 
-    train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
     passages = load_passages(passages_dir)
+    if train.task == "el":
+        kb_ids = {p.id for p in passages}
+        train_windows = load_windows_for_kb(train_dirs, kb_ids, passages_dir)
+        dev_windows = load_windows_for_kb(dev_dirs, kb_ids, passages_dir)
+    else:
+        train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
     run = start_run(tracking, name, root, {"model": model.to_json(), "train": train.__dict__})
     try:
         result = train_retriever(
@@ -127,9 +132,10 @@ def retriever_eval_report(
     from relik_ml.evaluation.retrieval_report import gate_decision, recall_table, write_report_files
 
     passages = load_passages(passages_dir)
-    windows = {split: load_windows([directory]) for split, directory in eval_dirs.items()}
+    kb_ids = {p.id for p in passages}
+    windows = {split: load_windows_for_kb([directory], kb_ids, passages_dir) for split, directory in eval_dirs.items()}
     systems = retrieval_systems(retriever_dir, index_dir, passages, backbone, config)
-    table = recall_table(windows, systems, {p.id for p in passages}, config.ks)
+    table = recall_table(windows, systems, kb_ids, config.ks)
     decision = gate_decision(table, gate)
     counts = {"passages": len(passages), "splits": len(windows), "gate_passed": int(decision["passed"])}
     with atomic_directory(out, artifact="retriever_eval_report") as tmp:

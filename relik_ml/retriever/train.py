@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,12 +56,15 @@ def train_retriever(
     resume_from: str | Path | None = None,
     accelerator: str = "auto",
     work_dir: str | Path | None = None,
+    initial_negatives: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RetrieverTrainSummary:
     """Fine-tune `retriever_config.backbone` with multi-label NCE and mined hard negatives.
 
     The best model by dev recall@eval_k (the last one without dev windows) is written atomically
     to `output_dir` with a manifest; `max_steps=0` writes the backbone itself, untrained. Lightning checkpoints live in `work_dir/checkpoints`
     (default: a `.work` sibling of `output_dir`); `resume_from` is one of them, or "last".
+    `initial_negatives` (window id -> passage ids, e.g. stale negatives of a `relik_ml.retriever.pool`)
+    serve the batches until the first mining round replaces them.
     """
     started = time.monotonic()
     pl.seed_everything(train_config.seed, workers=True)
@@ -82,6 +85,8 @@ def train_retriever(
         raise InputError("no training window has a gold passage in the KB", field="train_windows")
     module = RetrieverModule(retriever, train_config, passages)
     data = RetrieverDataModule(retriever, train_examples, dev_examples, passages, train_config)
+    kb_negatives = {window: tuple(pid for pid in ids if pid in kb_ids) for window, ids in (initial_negatives or {}).items()}
+    data.hard_negatives.update({window: ids for window, ids in kb_negatives.items() if ids})
     checkpoint = _checkpoint_callback(checkpoint_dir, train_config, has_dev=bool(dev_examples))
     trainer = _trainer(train_config, checkpoint, data, bool(dev_examples), loggers, accelerator)
     initial = _validate(trainer, module, data, train_config) if dev_examples and resume_from is None else None
