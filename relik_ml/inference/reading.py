@@ -15,6 +15,7 @@ from transformers import PreTrainedTokenizerBase
 from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.reader.data import ReaderExample, collate, token_budget_batches
 from relik_ml.reader.decoding import decode
+from relik_ml.reader.entqa_reading import read_entqa_windows
 from relik_ml.reader.inputs import ReaderInput, TokenCache, build_reader_input
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.word_spans import widen_to_words
@@ -62,7 +63,11 @@ def read_windows(
     them) instead of predicting spans, and the predictions keep their exact character offsets;
     otherwise predicted spans are widened to whole words (`config.span_words`, module `word_spans`).
     `tokens` (for this tokenizer and config) keeps candidate tokenisations between calls.
+    An EntQA reader reads one pair per (window, candidate) instead (`reader.entqa_reading`).
     """
+    if model.config.architecture == "entqa":
+        return read_entqa_windows(model, tokenizer, examples, max_tokens=max_tokens, given_mentions=given_mentions,
+                                  progress=progress, tokens=tokens)
     inputs = encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
     batches = token_budget_batches([len(i.input_ids) for i in inputs], max_tokens, shuffle=False)
     predictions: list[Prediction | None] = [None] * len(inputs)

@@ -6,14 +6,16 @@ from typing import Any
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from relik_ml.io import atomic_directory, write_manifest
+from relik_ml.io import atomic_directory, read_json, write_manifest
+from relik_ml.reader.configuration import EntqaReaderConfig
+from relik_ml.reader.entqa_modeling import EntqaReaderModel
 from relik_ml.reader.modeling import RelikReaderModel
 
 ARTIFACT = "reader"
 
 
 def save_reader(
-    model: RelikReaderModel,
+    model: RelikReaderModel | EntqaReaderModel,
     tokenizer: PreTrainedTokenizerBase,
     output_dir: str | Path,
     *,
@@ -29,8 +31,11 @@ def save_reader(
     return Path(output_dir)
 
 
-def load_reader(path: str | Path) -> tuple[RelikReaderModel, PreTrainedTokenizerBase]:
-    """Load a saved reader and its tokenizer (local files only, no remote code), in eval mode."""
-    model = RelikReaderModel.from_pretrained(str(path), local_files_only=True)
+def load_reader(path: str | Path) -> tuple[RelikReaderModel | EntqaReaderModel, PreTrainedTokenizerBase]:
+    """Load a saved reader (ReLiK or EntQA, by the config's model type) and its tokenizer (local files
+    only, no remote code), in eval mode."""
+    config = read_json(Path(path) / "config.json")
+    architecture = EntqaReaderModel if config.get("model_type") == EntqaReaderConfig.model_type else RelikReaderModel
+    model = architecture.from_pretrained(str(path), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     return model.eval(), tokenizer

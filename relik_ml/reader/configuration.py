@@ -19,10 +19,12 @@ from typing import Any, Literal
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
 
+from relik_ml.errors import InputError
 from relik_ml.settings import config_from_settings
 from relik_ml.windows import TOKENIZERS
 
 CANDIDATE_ATTENTION = ("joint", "own-text")
+ARCHITECTURES = ("relik", "entqa")
 
 Task = Literal["el", "re", "cie"]
 CandidateText = Literal["title", "title+description"]
@@ -34,6 +36,10 @@ class RelikReaderConfig(PretrainedConfig):
 
     model_type = "relik-reader"
 
+    # "relik": one pass over the window and all K candidates (this class). "entqa": EntQA's reader,
+    # one pass per (window, candidate) pair with start / end / rerank heads (`EntqaReaderConfig`
+    # below, which `from_settings` returns for it; its own keys are documented there).
+    architecture: str = "relik"
     # Encoder config as a dict (`AutoConfig.for_model(**encoder)`, e.g. `BertConfig().to_dict()`);
     # filled in by `RelikReaderModel.from_backbone(path, config)` when built from a backbone dir.
     encoder: dict[str, Any] | None = None
@@ -91,6 +97,8 @@ class RelikReaderConfig(PretrainedConfig):
 
     def __post_init__(self, **kwargs: Any) -> None:
         super().__post_init__(**kwargs)
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if self.task not in ("el", "re", "cie"):
             raise ValueError(f"task must be 'el', 're' or 'cie', got {self.task!r}")
         if self.max_candidates < 1 or self.max_relation_candidates < 1:
@@ -111,7 +119,10 @@ class RelikReaderConfig(PretrainedConfig):
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], field: str = "model") -> RelikReaderConfig:
         """A config from user settings (a params `model:` section); unknown keys are an `InputError`
-        on `field` (the constructor itself keeps them as extra attributes, as HF configs do)."""
+        on `field` (the constructor itself keeps them as extra attributes, as HF configs do).
+        `architecture: entqa` gives an `EntqaReaderConfig`."""
+        if settings.get("architecture") == "entqa" and cls is RelikReaderConfig:
+            return EntqaReaderConfig.from_settings(settings, field)
         return config_from_settings(cls, settings, field, "reader")
 
     @property
@@ -146,3 +157,77 @@ class RelikReaderConfig(PretrainedConfig):
 
 
 AutoConfig.register(RelikReaderConfig.model_type, RelikReaderConfig, exist_ok=True)
+
+
+@strict(accept_kwargs=True)
+class EntqaReaderConfig(RelikReaderConfig):
+    """Configuration of `EntqaReaderModel`: EntQA's reader (seed 003, §2.2, §2.3 and Appendix A), a
+    reader variant with start, end and rerank heads.
+
+    It keeps the ReLiK reader's keys that mean the same here (task, K = `max_candidates`, candidate text
+    and its token cap, input budget, dropout, `span_words`) and adds EntQA's: P spans per candidate, the
+    longest span, γ, and the training candidates (gold + 90% random / 10% hard negatives). The ReLiK
+    keys of heads EntQA does not have (span / entity / relation projections, thresholds of the start and
+    end heads, candidate attention) are accepted and unused. EntQA reads one pair
+    `[CLS] window [SEP] candidate text [SEP]` per candidate, so the budget `max_input_tokens` bounds one
+    pair: a candidate text that does not fit is cut, the window never is (a window over the budget is an
+    input error, as in the ReLiK reader). EntQA links entities only: task "el".
+    """
+
+    model_type = "entqa-reader"
+
+    architecture: str = "entqa"
+    # Text shown for each candidate: EntQA appends title and description (φ_title ⊕ φ_desc).
+    candidate_text: str = "title+description"
+    # P: most probable spans kept per candidate, each more probable than the (1, 1) "no span" (paper: 3).
+    top_spans: int = 3
+    # Longest predicted span, in subword tokens (gold spans of any length are trained on).
+    max_span_tokens: int = 16
+    # γ: a labelled mention is kept when p_rerank(e_k) x p_span(s, t | e_k) > γ (paper: 0.05, its
+    # Appendix A tunes it on dev); training sets it to the best dev value of `GAMMA_GRID`.
+    rerank_threshold: float = 0.05
+    # Candidates per training window: its gold entities, then negatives up to this count (the paper
+    # trains on the retriever's top 64; fewer keep a CPU step affordable: one pass per candidate).
+    train_candidates: int = 16
+    # Share of the negatives that are hard (the retriever's best non-gold candidates of the window);
+    # the rest are drawn uniformly from the candidate passages of all training windows (paper: 0.1).
+    hard_negative_share: float = 0.1
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        super().__post_init__(**kwargs)
+        if self.architecture != "entqa":
+            raise ValueError(f"architecture must be 'entqa' for an EntQA reader, got {self.architecture!r}")
+        if self.task != "el":
+            raise ValueError(f"task must be 'el' for an EntQA reader (it links entities only), got {self.task!r}")
+        for name in ("top_spans", "max_span_tokens", "train_candidates"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.hard_negative_share <= 1.0:
+            raise ValueError(f"hard_negative_share must be in [0, 1], got {self.hard_negative_share}")
+        if not 0.0 <= self.rerank_threshold < 1.0:
+            raise ValueError(f"rerank_threshold must be in [0, 1), got {self.rerank_threshold}")
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], field: str = "model") -> EntqaReaderConfig:
+        """A config from user settings; a key neither this class nor the ReLiK reader config declares,
+        or a value either refuses, is an `InputError` on `field`."""
+        readers = [klass for klass in cls.__mro__ if issubclass(klass, RelikReaderConfig)]
+        known = {name for klass in readers for name in klass.__annotations__}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise InputError(f"unknown reader keys {unknown}; known: {sorted(known)}", field=field)
+        try:
+            return cls(**settings)
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc), field=field) from None
+
+    def special_tokens(self) -> list[str]:
+        """None: a pair is plain text (`[CLS] window [SEP] candidate [SEP]`)."""
+        return []
+
+    @property
+    def num_special_tokens(self) -> int:
+        return 0
+
+
+AutoConfig.register(EntqaReaderConfig.model_type, EntqaReaderConfig, exist_ok=True)

@@ -16,8 +16,9 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from relik_ml.errors import InputError
 from relik_ml.progress import StepProgress
 from relik_ml.reader.artifact import load_reader, save_reader
-from relik_ml.reader.configuration import RelikReaderConfig
+from relik_ml.reader.configuration import EntqaReaderConfig, RelikReaderConfig
 from relik_ml.reader.data import ReaderExample, TokenBudgetSampler, collate, encode_examples
+from relik_ml.reader.entqa_train import EntqaReaderModule, entqa_data, initial_entqa_model, tune_and_score
 from relik_ml.reader.inputs import ReaderInput, add_reader_tokens
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.module import RelikReaderModule
@@ -148,7 +149,9 @@ def train_reader(
     """Fine-tune the reader; `train_config.init_from`, a saved reader directory, warm-starts weights,
     tokenizer and reader config: the run continues with a fresh schedule. `train_config.phases` run one
     after the other, each from the weights the previous one kept; the span thresholds are tuned once,
-    after the last."""
+    after the last. An `architecture: entqa` config trains EntQA's reader (`_train_entqa`)."""
+    if reader_config.architecture == "entqa":
+        return _train_entqa(train_examples, dev_examples, reader_config, train_config, output_dir, loggers)
     began = time.time()
     pl.seed_everything(train_config.seed, workers=True)
     model, tokenizer = _initial_model(reader_config, train_config)
@@ -187,13 +190,49 @@ def train_reader(
     return summary
 
 
+def _train_entqa(
+    train_examples: Sequence[ReaderExample],
+    dev_examples: Sequence[ReaderExample],
+    reader_config: EntqaReaderConfig,
+    train_config: ReaderTrainConfig,
+    output_dir: str | Path,
+    loggers: Sequence[pl.loggers.Logger],
+) -> ReaderTrainSummary:
+    """`train_reader` for EntQA's reader (`entqa_train`): same phases, selection and directory; the
+    dev tuning sets γ (`rerank_threshold`) instead of the span thresholds."""
+    began = time.time()
+    pl.seed_everything(train_config.seed, workers=True)
+    model, tokenizer = initial_entqa_model(
+        reader_config, train_config.backbone_path, train_config.init_from, FROM_RUN_CONFIG)
+    data = entqa_data(train_examples, dev_examples, model, tokenizer, train_config.token_batch_size, train_config.seed)
+    steps, best, phases = 0, None, []
+    for phase in train_config.phase_configs():
+        phase_steps, best = _fit(model, phase, data.train_loader, data.dev_loader, loggers, log_offset=steps,
+                                 system=EntqaReaderModule)
+        steps += phase_steps
+        phases.append({"steps": phase_steps, "best_metric": best, "monitor": phase.monitor})
+    thresholds, dev_scores = tune_and_score(model, tokenizer, data.dev_inputs, tune=train_config.tune_thresholds,
+                                            token_batch_size=train_config.token_batch_size)
+    counts = {"train_windows": len(data.train_inputs), "dev_windows": len(data.dev_inputs), "steps": steps,
+              "train_pairs": sum(len(i.pairs) for i in data.train_inputs)}
+    config = {"reader": model.config.to_diff_dict(), "train": asdict(train_config)}
+    save_reader(
+        model.cpu(), tokenizer, output_dir, config=config, counts=counts,
+        extra={"dev_scores": dev_scores, "best_metric": best, "monitor": train_config.phase_configs()[-1].monitor,
+               "rerank_threshold": thresholds, **({"phases": phases} if train_config.phases else {})},
+    )
+    return ReaderTrainSummary(Path(output_dir), steps, len(data.train_inputs), len(data.dev_inputs), best, dev_scores,
+                              time.time() - began, thresholds)
+
+
 def _fit(
     model: RelikReaderModel, cfg: ReaderTrainConfig, train_loader: DataLoader, dev_loader: DataLoader | None, loggers,
-    *, log_offset: int = 0,
+    *, log_offset: int = 0, system: type[RelikReaderModule] = RelikReaderModule,
 ) -> tuple[int, float | None]:
     """One phase: `cfg.max_steps` steps on a fresh schedule; the model keeps the best weights by
-    `cfg.monitor` (the last ones when the phase ran no dev evaluation). Returns (steps, best value)."""
-    module = RelikReaderModule(
+    `cfg.monitor` (the last ones when the phase ran no dev evaluation). Returns (steps, best value).
+    `system` is the Lightning module class (`EntqaReaderModule` for EntQA's reader)."""
+    module = system(
         model,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
