@@ -64,7 +64,8 @@ def test_pairs_hold_the_window_then_the_candidate_and_gold_per_candidate():
 
 def test_training_candidates_are_gold_plus_hard_and_random_negatives():
     config = EntqaReaderConfig(train_candidates=4, hard_negative_share=0.5)
-    ranked = ReaderExample(paris_window(), (PASSAGES["Lyon"], PASSAGES["Paris"], PASSAGES["Berlin"], PASSAGES["France"]))
+    retrieved = tuple(PASSAGES[name] for name in ("Lyon", "Paris", "Berlin", "France"))
+    ranked = ReaderExample(paris_window(), retrieved)
     other = ReaderExample(empty_window(), (PASSAGES["Germany"],))
     chosen = training_examples([ranked, other], config, seed=3)
     ids = [p.id for p in chosen[0].entities]
@@ -169,3 +170,22 @@ def test_bad_entqa_settings_are_input_errors_naming_the_key(settings, field):
     with pytest.raises(InputError, match=field) as raised:
         RelikReaderConfig.from_settings(settings, field="el/reader.model")
     assert raised.value.field == "el/reader.model"
+
+
+def test_read_pairs_keeps_the_top_p_spans_above_the_no_span_answer():
+    from relik_ml.reader.entqa_decoding import read_pairs
+    from relik_ml.reader.entqa_modeling import EntqaReaderOutput
+
+    # one pair, [CLS] + 4 window tokens + 1 candidate token; p_start / p_end over [CLS] and the window
+    start = torch.tensor([[0.10, 0.50, 0.05, 0.30, 0.05, 0.0]])
+    end = torch.tensor([[0.10, 0.05, 0.60, 0.05, 0.20, 0.0]])
+    mask = torch.tensor([[True, True, True, True, True, False]])
+    output = EntqaReaderOutput(start_log_probs=start.log(), end_log_probs=end.log(), rerank_logits=torch.zeros(1))
+    [reading] = read_pairs(output, mask, [(0, 0)], top_spans=3, max_span_tokens=4)
+    assert [(s, e) for s, e, _ in reading.spans] == [(1, 2), (1, 4), (3, 4)]  # 0.30, 0.10, 0.06 > 0.01 = (1, 1)
+    [reading] = read_pairs(output, mask, [(0, 0)], top_spans=3, max_span_tokens=2)
+    assert [(s, e) for s, e, _ in reading.spans] == [(1, 2), (3, 4), (2, 2)]  # (1, 4) is 4 tokens long
+    assert reading.spans[0][2] == pytest.approx(0.30)
+    null = EntqaReaderOutput(start_log_probs=torch.tensor([[0.9, 0.1, 0, 0, 0, 0]]).log(),
+                             end_log_probs=torch.tensor([[0.9, 0.1, 0, 0, 0, 0]]).log(), rerank_logits=torch.zeros(1))
+    assert read_pairs(null, mask, [(0, 0)], top_spans=3, max_span_tokens=4)[0].spans == ()
