@@ -9,7 +9,8 @@ run replaces only the systems it ran). Systems:
   Indel, trigram blocking): mention rankers, one ranked list per gold mention (its surface string);
 - `bm25` (window text + topic) and `dense_zero_shot` (the untrained MiniLM retriever, exact search
   over the passage-embedding shards): window retrievers, one ranked list per window;
-- `dense_fine_tuned`: a slot, filled when a retriever fine-tuned against this KB exists.
+- `dense_fine_tuned`: the retriever fine-tuned against this KB by `benchmarks/el_wiki_finetune.py`
+  (stale negatives, a pool), exact search over the shards it re-embedded.
 
 The unit is the gold InKB mention (AIDA label not NME). A mention is found at K when its entity is
 in the top K of its own ranked list (mention rankers) or of any window that contains it (window
@@ -46,7 +47,9 @@ from relik_ml.windows import WindowConfig, windows_for_documents  # noqa: E402
 KS = (1, 10, 50, 100)
 ROOT = Path(__file__).resolve().parents[1]
 MENTION_SYSTEMS = ("alias_table", "string_similarity")
-WINDOW_SYSTEMS = ("bm25", "dense_zero_shot")
+WINDOW_SYSTEMS = ("bm25", "dense_zero_shot", "dense_fine_tuned")
+DENSE_KINDS = {"dense_zero_shot": "zero-shot (untrained)",
+               "dense_fine_tuned": "fine-tuned (benchmarks/el_wiki_finetune.py: stale negatives, pool)"}
 Results = dict[str, Any]
 
 
@@ -58,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="passage-embedding shards (<dir>/<shard>/embeddings.npy + ids.txt)")
     parser.add_argument("--retriever", type=Path, default=ROOT / "data/real-wiki/el/retriever_zero_shot",
                         help="the retriever directory that embedded the shards")
+    parser.add_argument("--fine-tuned-embeddings", type=Path,
+                        default=ROOT / "data/real-wiki/el/passage_embeddings_fine_tuned")
+    parser.add_argument("--fine-tuned-retriever", type=Path, default=ROOT / "data/real-wiki/el/retriever_fine_tuned")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/el_wiki.json")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "data/real-wiki/baselines",
                         help="where the alias table is saved")
@@ -224,24 +230,24 @@ def bm25_system(args: argparse.Namespace, mentions: Sequence[Mention], windows: 
             "seconds": {"index": clock.seconds["bm25/index"], "query": clock.seconds["bm25/query"]}}
 
 
-def dense_zero_shot(args: argparse.Namespace, mentions: Sequence[Mention], windows: Sequence[Window],
-                    covered: set[str], clock: Clock) -> Results:
+def dense(name: str, embeddings: Path, retriever_dir: Path, args: argparse.Namespace, mentions: Sequence[Mention],
+          windows: Sequence[Window], covered: set[str], clock: Clock) -> Results:
     """The retriever that embedded the shards, queried with testa windows; exact top-k over every shard."""
     import torch
 
     from relik_ml.retriever import Retriever
 
     torch.set_num_threads(args.threads)
-    shards = finished_shards(args.embeddings)
-    retriever_dir = args.retriever
+    shards = finished_shards(embeddings)
     retriever = Retriever.from_pretrained(retriever_dir)
-    queries = clock.run("dense_zero_shot/encode_windows", lambda: retriever.encode_windows(windows, 128))
-    retrieved, rows = clock.run("dense_zero_shot/search", lambda: exact_over_shards(queries, shards, max(KS)))
-    return {"unit": "window", "kind": "zero-shot MiniLM bi-encoder, exact inner-product search over the shards",
+    queries = clock.run(f"{name}/encode_windows", lambda: retriever.encode_windows(windows, 128))
+    retrieved, rows = clock.run(f"{name}/search", lambda: exact_over_shards(queries, shards, max(KS)))
+    kind = DENSE_KINDS[name]
+    return {"unit": "window", "kind": f"{kind} MiniLM bi-encoder, exact inner-product search over the shards",
             "retriever": str(retriever_dir), "shards": len(shards), "passages": rows,
             **recall(window_ranks(mentions, windows, retrieved), mentions, covered),
-            "seconds": {"encode_windows": clock.seconds["dense_zero_shot/encode_windows"],
-                        "search": clock.seconds["dense_zero_shot/search"]}}
+            "seconds": {"encode_windows": clock.seconds[f"{name}/encode_windows"],
+                        "search": clock.seconds[f"{name}/search"]}}
 
 
 def finished_shards(embeddings: Path) -> list[Path]:
@@ -326,7 +332,6 @@ def main(argv: list[str] | None = None) -> Results:
         "testa_mentions_with_nme": sum(len(d.spans) for d in testa), "window_stats": asdict(window_stats),
     })
     runs = section.setdefault("systems", {})
-    runs.setdefault("dense_fine_tuned", {"status": "not trained this session (slot)"})
     started = time.monotonic()
     if systems & set(MENTION_SYSTEMS):
         runs.update(stamped(mention_rankers(args, mentions, train, covered, systems, clock), args, kb))
@@ -334,8 +339,12 @@ def main(argv: list[str] | None = None) -> Results:
     if "bm25" in systems:
         runs.update(stamped({"bm25": bm25_system(args, mentions, windows, covered, clock)}, args, kb))
         save(args, results, clock, started)
-    if "dense_zero_shot" in systems:
-        runs.update(stamped({"dense_zero_shot": dense_zero_shot(args, mentions, windows, covered, clock)}, args, kb))
+    dense_inputs = {"dense_zero_shot": (args.embeddings, args.retriever),
+                    "dense_fine_tuned": (args.fine_tuned_embeddings, args.fine_tuned_retriever)}
+    for name, (embeddings, retriever_dir) in dense_inputs.items():
+        if name in systems:
+            runs.update(stamped({name: dense(name, embeddings, retriever_dir, args, mentions, windows, covered, clock)},
+                                args, kb))
         save(args, results, clock, started)
     return results
 

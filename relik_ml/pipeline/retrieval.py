@@ -9,11 +9,12 @@ import numpy as np
 
 from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalReportConfig, RetrieveFn
 from relik_ml.index import IndexConfig, PassageIndex
-from relik_ml.io import atomic_directory, write_jsonl, write_manifest
+from relik_ml.io import atomic_directory, iter_jsonl, write_jsonl, write_manifest
 from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows, load_windows_for_kb
 from relik_ml.pipeline.embedding_shards import EmbeddingConfig, build_shard, load_shard
-from relik_ml.pipeline.summary import Summary
+from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
+from relik_ml.retriever.pool import Pool, PoolConfig, draw_pool
 from relik_ml.tracking import TrackingConfig, start_run
 from relik_ml.types import Passage, Window
 
@@ -40,13 +41,14 @@ def retriever(
     checkpoints for resuming go to `work_dir`."""
     from relik_ml.retriever.train import train_retriever
 
-    passages = load_passages(passages_dir)
     if train.task == "el":
-        kb_ids = {p.id for p in passages}
+        kb_ids = {obj["id"] for _, obj in iter_jsonl(passages_dir / PASSAGES_FILE)}
         train_windows = load_windows_for_kb(train_dirs, kb_ids, passages_dir)
         dev_windows = load_windows_for_kb(dev_dirs, kb_ids, passages_dir)
     else:
         train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
+    pool = training_pool(train_windows, dev_windows, passages_dir, train) if train.pool_size else None
+    passages = pool.passages if pool else load_passages(passages_dir)
     run = start_run(tracking, name, root, {"model": model.to_json(), "train": train.__dict__})
     try:
         result = train_retriever(
@@ -57,11 +59,22 @@ def retriever(
     finally:
         run.finish()
     counts = {"train_examples": result.train_examples, "dev_examples": result.dev_examples,
-              "steps": result.steps, "passages": len(passages)}
+              "steps": result.steps, "passages": len(passages),
+              **({f"pool_{k}": v for k, v in pool.counts.items()} if pool else {})}
     extra = {"wandb_run_id": run.run_id, "wandb_run_dir": run.run_dir, "seconds": round(result.seconds, 1),
              "initial_dev_recall": result.initial_dev_recall, "best_dev_recall": result.best_dev_recall,
              "monitor": result.monitor}
     return Summary(name, out, counts, extra=extra)
+
+
+def training_pool(train_windows: Sequence[Window], dev_windows: Sequence[Window], passages_dir: Path,
+                  train: RetrieverTrainConfig) -> Pool:
+    """The golds of the train and dev windows and a seeded sample of the KB, `train.pool_size` in all."""
+    from relik_ml.retriever.data import build_examples
+
+    examples = [e for windows in (train_windows, dev_windows) for e in build_examples(windows, train.task, None)[0]]
+    return draw_pool(passages_dir, examples, {}, PoolConfig(size=train.pool_size, stale_negatives_per_window=0,
+                                                             seed=train.seed))
 
 
 def passage_embeddings(retriever_dir: Path, passages_dir: Path, shard: int, config: EmbeddingConfig, out: Path) -> Summary:

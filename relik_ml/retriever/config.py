@@ -39,6 +39,10 @@ class RetrieverTrainConfig:
     log_every_n_steps: int = 1  # how often logged step metrics (train/loss) reach the loggers
     precision: str = "32-true"  # Lightning precision, e.g. "16-mixed" or "bf16-mixed" on GPUs
     gradient_clip_val: float | None = 1.0  # clip the gradient norm; None = no clipping
+    # 0 = train, mine and validate against the whole KB. N = against a pool of about N passages: every
+    # gold of the train and dev windows plus a seeded sample of the rest (relik_ml.retriever.pool), for a
+    # KB too large to re-embed at every mining round and validation (millions of passages on a CPU)
+    pool_size: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.mining_probability <= 1.0:
@@ -47,6 +51,8 @@ class RetrieverTrainConfig:
             raise ValueError(f"mine_every_fraction must be in (0, 1], got {self.mine_every_fraction}")
         if self.mining_mode not in ("fraction", "epoch"):
             raise ValueError(f"mining_mode must be 'fraction' or 'epoch', got {self.mining_mode!r}")
+        if self.pool_size < 0:
+            raise ValueError(f"pool_size must be >= 0, got {self.pool_size}")
         if self.max_steps < 0:
             raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
         if self.task not in ("el", "re"):

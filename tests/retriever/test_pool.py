@@ -95,3 +95,27 @@ def test_initial_negatives_serve_the_first_batches(tmp_path, monkeypatch, tiny_b
     train_retriever([window], toy_dev_windows, toy_kb, config, train, tmp_path / "r", accelerator="cpu",
                     initial_negatives={window.id: (negative, "not-in-the-kb")})
     assert negative in seen[0] and "not-in-the-kb" not in seen[0]
+
+
+def test_retriever_stage_with_pool_size_trains_on_a_pool_of_the_kb(tmp_path, tiny_backbone_dir, toy_kb,
+                                                                  toy_train_windows, toy_dev_windows):
+    from relik_ml.pipeline import retrieval
+    from relik_ml.pipeline.summary import PASSAGES_FILE, WINDOWS_FILE
+    from relik_ml.tracking import TrackingConfig
+
+    torch.set_num_threads(1)
+    kb, train_dir, dev_dir = tmp_path / "kb", tmp_path / "train", tmp_path / "dev"
+    extra = [Passage(f"X{i}", f"extra {i}", "") for i in range(20)]  # passages no window names
+    for directory, rows in ((kb, [p.to_json() for p in [*toy_kb, *extra]]), (train_dir, [w.to_json() for w in toy_train_windows]),
+                            (dev_dir, [w.to_json() for w in toy_dev_windows])):
+        directory.mkdir()
+        write_jsonl(directory / (PASSAGES_FILE if directory == kb else WINDOWS_FILE), rows)
+    golds = {s.label for w in [*toy_train_windows, *toy_dev_windows] for s in w.spans}
+    train = RetrieverTrainConfig(batch_size=4, passages_per_batch=8, max_steps=2, patience=None, eval_k=1,
+                                 pool_size=len(golds) + 5, seed=0)
+    config = RetrieverConfig(backbone=str(tiny_backbone_dir), max_query_tokens=32, max_passage_tokens=32)
+    summary = retrieval.retriever("el/retriever", str(tiny_backbone_dir), [train_dir], [dev_dir], kb, config, train,
+                                  TrackingConfig(enabled=False), tmp_path, tmp_path / "out", tmp_path / "work")
+    assert summary.counts["passages"] == len(golds) + 5
+    assert summary.counts["pool_gold"] == len(golds) and summary.counts["pool_sampled"] == 5
+    assert summary.counts["pool_kb_passages"] == len(toy_kb) + len(extra)
