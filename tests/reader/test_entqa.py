@@ -137,25 +137,49 @@ def test_train_reader_saves_an_entqa_directory_that_loads_to_identical_predictio
     assert read_windows(again, tokenizer, train, max_tokens=4096) == first
 
 
-def test_relik_from_pretrained_annotates_with_an_entqa_reader(tmp_path, backbone_dir):
-    from tests.inference.tiny_model import TOY_KB, build_model_dir
+@pytest.fixture(scope="module")
+def entqa_model_dir(tmp_path_factory):
+    """The tiny model directory of tests/inference with an (untrained) EntQA reader, γ = 0."""
+    from tests.inference.tiny_model import build_model_dir
 
-    parts = build_model_dir(tmp_path / "parts", with_reader=False).parent
-    config = EntqaReaderConfig(max_candidates=5, rerank_threshold=0.0)
-    torch.manual_seed(0)
-    save_reader(EntqaReaderModel.from_backbone(str(parts / "backbone"), config),
-                AutoTokenizer.from_pretrained(str(parts / "backbone")), tmp_path / "reader")
-    model_dir = assemble_model_dir(
-        tmp_path / "model", retriever_dir=parts / "retriever", index_dir=parts / "index",
-        passages=parts / "passages.jsonl", reader_dir=tmp_path / "reader", settings=RelikSettings(top_k=5),
+    root = tmp_path_factory.mktemp("entqa")
+    parts = build_model_dir(root / "parts", with_reader=False).parent
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = EntqaReaderModel.from_backbone(str(parts / "backbone"), EntqaReaderConfig(max_candidates=5,
+                                                                                          rerank_threshold=0.0))
+    save_reader(model.eval(), AutoTokenizer.from_pretrained(str(parts / "backbone")), root / "reader")
+    return assemble_model_dir(
+        root / "model", retriever_dir=parts / "retriever", index_dir=parts / "index",
+        passages=parts / "passages.jsonl", reader_dir=root / "reader", settings=RelikSettings(top_k=5),
     )
-    relik = Relik.from_pretrained(model_dir)
+
+
+def test_relik_from_pretrained_annotates_with_an_entqa_reader(entqa_model_dir):
+    from tests.inference.tiny_model import TOY_KB
+
+    relik = Relik.from_pretrained(entqa_model_dir)
+    assert isinstance(relik.reader, EntqaReaderModel)
     text = "Paris is the capital of France and Berlin of Germany."
     prediction = relik(text)
     assert prediction.spans and {s.label for s, _ in prediction.spans} <= {p.id for p in TOY_KB}
     assert all(0 <= s.start < s.end <= len(text) and 0.0 < score <= 1.0 for s, score in prediction.spans)
     with pytest.raises(InputError, match="top_k"):
         relik(text, top_k=6)
+
+
+def test_the_evaluation_runs_an_entqa_model_directory_unchanged(entqa_model_dir):
+    from relik_ml.evaluation.evaluate import evaluate_model
+    from relik_ml.formats import read_documents
+    from tests.paths import ROOT
+
+    documents = read_documents("elevant", [ROOT / "tests" / "fixtures" / "formats" / "elevant.jsonl"])
+    result = evaluate_model(Relik.from_pretrained(entqa_model_dir), documents, dataset_name="elevant")
+    scores = result["metrics"]
+    assert {"inkb_el", "mention_detection", "ed"} <= set(scores)
+    assert scores["inkb_el"]["tp"] + scores["inkb_el"]["fn"] == 4  # the in-KB gold mentions
+    assert scores["ed"]["mentions"] == 4  # the given-mentions pass links every gold mention (or NME)
+    json.dumps(result)
 
 
 @pytest.mark.parametrize("settings, field", [
