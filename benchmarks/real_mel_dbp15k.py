@@ -65,16 +65,20 @@ MULTIPLIERS = (1.0, 10.0, 20.0, 50.0)
 ROUNDS = (0, 1, 2)
 
 
+MAIN_BUDGET = {"kb_size": 1800, "test_size": 600, "dev_size": 200, "steps": 60, "batch_size": 16}
+SWEEP_BUDGET = {"kb_size": 1000, "test_size": 400, "dev_size": 200, "steps": 40, "batch_size": 8}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=("main", "sweep"))
+    parser.add_argument("part", choices=("main", "sweep", "plot"))
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=PAIRS)
     parser.add_argument("--sweep-pair", default="ja_en", choices=PAIRS)
-    parser.add_argument("--kb-size", type=int, default=3000, help="English KB entities per pair (all golds + distractors)")
-    parser.add_argument("--test-size", type=int, default=1000)
-    parser.add_argument("--dev-size", type=int, default=300)
-    parser.add_argument("--steps", type=int, default=80, help="training steps per round")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--kb-size", type=int, help="English KB entities per pair (all golds + distractors)")
+    parser.add_argument("--test-size", type=int, help="test mentions scored")
+    parser.add_argument("--dev-size", type=int, help="dev mentions scored")
+    parser.add_argument("--steps", type=int, help="training steps per round (x batch size = the train mentions used)")
+    parser.add_argument("--batch-size", type=int, help="contexts per training batch")
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--multiplier", type=float, default=50.0, help="logit multiplier of the main run")
     parser.add_argument("--rounds", type=int, default=1, help="hard-negative rounds of the main run")
@@ -82,11 +86,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trainable-layers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (2 threads on 2 busy cores spin-wait)")
     parser.add_argument("--out", type=Path, default=None)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    defaults = SWEEP_BUDGET if args.part == "sweep" else MAIN_BUDGET
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
 
 
 def git_commit() -> str:
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def command() -> str:
+    return " ".join(["nice -n 15 .venv/bin/python benchmarks/real_mel_dbp15k.py", *sys.argv[1:]])
 
 
 def stamp(message: str) -> None:
@@ -266,7 +279,7 @@ def main_part(args: argparse.Namespace) -> None:
     started = time.monotonic()
     out = args.out or RESULTS / "mel_dbp15k.json"
     results: dict[str, Any] = {
-        "benchmark": "real_mel_dbp15k", "command": "nice -n 15 .venv/bin/python benchmarks/real_mel_dbp15k.py main",
+        "benchmark": "real_mel_dbp15k", "command": command(),
         "task": TASK, "budget": {**budget(args), "logit_multiplier": args.multiplier,
                                  "hard_negative_rounds": args.rounds},
         "acceptance_rule": "fine-tuned test R@1 >= best baseline + 10 points and > zero-shot, per pair",
@@ -287,7 +300,7 @@ def sweep_part(args: argparse.Namespace) -> None:
     zero_shot = DenseScorer(base, data)
     results: dict[str, Any] = {
         "benchmark": "real_mel_dbp15k sweep", "pair": pair,
-        "command": "nice -n 15 .venv/bin/python benchmarks/real_mel_dbp15k.py sweep",
+        "command": command(),
         "task": TASK, "budget": budget(args), "counts": data.counts,
         "zero_shot_me5_small": {"dev": zero_shot.score(data.dev), "test": zero_shot.score(data.test)},
         "logit_multiplier": {"hard_negative_rounds": 1, "runs": {}},
@@ -311,6 +324,39 @@ def sweep_part(args: argparse.Namespace) -> None:
         write(out, results, started)
 
 
+def plot_sweeps(path: Path) -> Path:
+    """`mel_sweeps.png` beside the JSON: dev and test R@1 / R@10 per logit multiplier and per round count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from relik_ml.io import read_json
+
+    results = read_json(path)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, table, label in zip(axes, ("logit_multiplier", "hard_negative_rounds"),
+                                  ("logit multiplier (1 hard-negative round)", "hard-negative rounds (multiplier 20)")):
+        runs = results[table]["runs"]
+        keys = sorted(runs, key=float)
+        for split, style in (("dev", "--"), ("test", "-")):
+            for metric in ("R@1", "R@10"):
+                axis.plot([float(k) for k in keys], [runs[k][split][metric] for k in keys], style, marker="o",
+                          label=f"{split} {metric}")
+        for metric in ("R@1", "R@10"):
+            axis.axhline(results["zero_shot_me5_small"]["test"][metric], color="grey", linewidth=0.8, linestyle=":")
+        axis.set_xlabel(label)
+        axis.set_ylabel("recall (%)")
+        if table == "logit_multiplier":
+            axis.set_xscale("log")
+        axis.legend(fontsize=8)
+    figure.suptitle(f"DBP15K {results['pair']}: me5-small bi-encoder (dotted: zero-shot test)")
+    figure.tight_layout()
+    out = path.with_suffix(".png")
+    figure.savefig(out, dpi=100)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -318,8 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if args.part == "main":
         main_part(args)
-    else:
+    elif args.part == "sweep":
         sweep_part(args)
+    else:
+        plot_sweeps(args.out or RESULTS / "mel_sweeps.json")
     return 0
 
 

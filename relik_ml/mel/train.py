@@ -66,11 +66,11 @@ def train_bi_encoder(
     parameters = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, betas=(0.9, 0.999))
     entity_texts = dict(zip(kb.ids, kb.texts(encoder.config.markers)))
-    order = _cycle(len(contexts), config.steps_per_round * config.batch_size * config.rounds, rng)
+    per_round = config.steps_per_round * config.batch_size
+    order = _cycle(len(contexts), per_round * config.rounds, rng)
     summary = TrainSummary()
     for number in range(config.rounds):
-        chosen = [contexts[i] for i in order[number * config.steps_per_round * config.batch_size :][
-            : config.steps_per_round * config.batch_size]]
+        chosen = [contexts[i] for i in order[number * per_round : (number + 1) * per_round]]
         started = time.perf_counter()
         kb_embeddings = first_kb_embeddings if number == 0 else None
         mined = _negatives(encoder, chosen, kb, config, rng, kb_embeddings)
