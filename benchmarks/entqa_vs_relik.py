@@ -7,9 +7,9 @@ reading time does not depend on the weights, only on the shapes. They read the s
 first `--docs` AIDA testa documents of ../shared/data, windowed as `Relik` does: 32 words, stride
 16; `--windows-per-doc` of each, spread evenly over it) with the same candidates: each window's
 gold entities found in the shared KB (benchmarks/kb_from_shared.py), then KB passages drawn with a
-fixed seed, up to the largest K; a smaller K takes the first K of that list. Candidate texts are each paper's: the title for ReLiK
-(its AIDA setting), "title: abstract" for EntQA (φ_title ⊕ φ_desc), both cut to
-`max_candidate_tokens` (32). The ReLiK reader trims candidates that do not fit its 512 positions
+fixed seed, up to the largest K; a smaller K takes the first K of that list. Candidate texts are
+each paper's: the title for ReLiK (its AIDA setting), "title: abstract" for EntQA (φ_title ⊕
+φ_desc), both cut to `max_candidate_tokens` (32). The ReLiK reader trims candidates that do not fit its 512 positions
 (configuration.py); the result says how many it read per window at each K. Timed: `read_windows`
 (what `Relik.read` runs: tokenisation, batching, forward, decoding) on `--threads` torch threads,
 median over `--rounds` rounds whose reader order alternates.
