@@ -69,11 +69,24 @@ def training_examples(
         gold = [p for p in example.entities if p.id in gold_ids]
         wanted = max(config.train_candidates - len(gold), 1)
         hard = [p for p in example.entities if p.id not in gold_ids][: round(wanted * config.hard_negative_share)]
-        taken = gold_ids | {p.id for p in hard}
-        free = [p for p in pool if p.id not in taken]
-        easy = rng.sample(free, min(wanted - len(hard), len(free)))
+        easy = _draw(pool, wanted - len(hard), gold_ids | {p.id for p in hard}, rng)
         chosen.append(ReaderExample(example.window, tuple(gold + hard + easy)))
     return chosen
+
+
+def _draw(pool: list[Passage], count: int, taken: set[str], rng: random.Random) -> list[Passage]:
+    """Up to `count` distinct passages of `pool` drawn uniformly, none of them in `taken`."""
+    if len(pool) <= 2 * (count + len(taken)):  # a small pool: filter it, then sample
+        free = [p for p in pool if p.id not in taken]
+        return rng.sample(free, min(count, len(free)))
+    drawn: list[Passage] = []
+    seen = set(taken)
+    while len(drawn) < count:  # at least half of the pool is free: a few draws per passage
+        passage = pool[rng.randrange(len(pool))]
+        if passage.id not in seen:
+            seen.add(passage.id)
+            drawn.append(passage)
+    return drawn
 
 
 def encode_entqa(

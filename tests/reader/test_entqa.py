@@ -213,3 +213,17 @@ def test_read_pairs_keeps_the_top_p_spans_above_the_no_span_answer():
     null = EntqaReaderOutput(start_log_probs=torch.tensor([[0.9, 0.1, 0, 0, 0, 0]]).log(),
                              end_log_probs=torch.tensor([[0.9, 0.1, 0, 0, 0, 0]]).log(), rerank_logits=torch.zeros(1))
     assert read_pairs(null, mask, [(0, 0)], top_spans=3, max_span_tokens=4)[0].spans == ()
+
+
+def test_random_negatives_from_a_large_pool_are_distinct_and_never_gold():
+    from relik_ml.types import Passage
+
+    pool = tuple(Passage(f"E{i}", f"Entity {i}", "") for i in range(200))
+    config = EntqaReaderConfig(train_candidates=30, hard_negative_share=0.1)
+    examples = [ReaderExample(paris_window(), (PASSAGES["Paris"], PASSAGES["France"], *pool[:100])),
+                ReaderExample(empty_window(), pool[100:])]
+    for example in training_examples(examples, config, seed=1):
+        ids = [p.id for p in example.entities]
+        assert len(ids) == len(set(ids)) == 30
+    ids = [p.id for p in training_examples(examples, config, seed=1)[0].entities]
+    assert ids[:2] == ["Paris", "France"] and ids[2:5] == ["E0", "E1", "E2"]  # 3 hard of 28 negatives
