@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/serve_load.py            # writes serve_load.json and serve_fuzz.json
     .venv/bin/python benchmarks/serve_load.py --load-s 10 --step-s 5 --fuzz-examples 300 --output-dir /tmp/sl
 
-The model is `data/el/promoted_model` (after `make demo`) if it exists, else the tiny test model
+The model is `--model` (default `data/el/promoted_model`, after `make demo`) if it exists, else the tiny test model
 (tests/inference/tiny_model.py: random 2-layer BERT retriever and reader, a 20-entry KB); the JSON
 says which. The texts are the sentences of the sample AIDA files (data/sample/aida, 5+ tokens).
 
@@ -120,14 +120,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="the server's torch / FAISS threads")
     parser.add_argument("--fuzz-examples", type=int, default=10_000, help="fuzz requests to send (0: no fuzz run)")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--model", type=Path, default=SAMPLE_MODEL,
+                        help="promoted model directory (default data/el/promoted_model; the tiny model when absent)")
     args = parser.parse_args()
     os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     started = time.time()
     texts = sentences()
     with tempfile.TemporaryDirectory(prefix="serve-load-") as scratch:
         scratch = Path(scratch)
-        if SAMPLE_MODEL.is_dir():
-            model, model_note = SAMPLE_MODEL, "data/el/promoted_model (make demo)"
+        if args.model.is_dir():
+            manifest = json.loads((args.model / "manifest.json").read_text())
+            model, model_note = args.model, (f"{args.model} (the sample lineage's promoted EL model, "
+                                             f"created {manifest.get('created', '?')})")
         else:
             from tests.inference.tiny_model import build_model_dir
 
