@@ -2,6 +2,8 @@
 
 Windows and candidate texts are tokenized in batched calls (candidate texts once per `TokenCache`),
 inputs are batched by length under a token budget and run under `torch.inference_mode`.
+An EL window whose K candidates do not fit one input is read in several passes (`split_candidates`,
+`inputs.build_reader_passes`), all passes of a window in the same batch and merged by the model.
 """
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from relik_ml.reader.configuration import RelikReaderConfig
-from relik_ml.reader.data import ReaderExample, collate, token_budget_batches
+from relik_ml.reader.data import ReaderExample, collate
 from relik_ml.reader.decoding import decode
 from relik_ml.reader.entqa_reading import read_entqa_windows
-from relik_ml.reader.inputs import ReaderInput, TokenCache, build_reader_input
+from relik_ml.reader.inputs import ReaderInput, ReaderPasses, TokenCache, build_reader_input, build_reader_passes
 from relik_ml.reader.modeling import RelikReaderModel
 from relik_ml.reader.word_spans import widen_to_words
 from relik_ml.types import Prediction, Triplet, Window
@@ -56,8 +58,13 @@ def read_windows(
     given_mentions: bool = False,
     progress: bool = False,
     tokens: TokenCache | None = None,
+    split_candidates: bool = True,
 ) -> list[Prediction]:
     """One prediction per example (offsets relative to its window), in input order.
+
+    With `split_candidates` (default) an EL window reads all its candidates (up to `max_candidates`),
+    in several passes when they do not fit `max_input_tokens`; False trims them to one input
+    (the reference's behaviour, and the training inputs').
 
     With `given_mentions`, each window's spans are the mentions: the reader links them (and relates
     them) instead of predicting spans, and the predictions keep their exact character offsets;
@@ -68,16 +75,23 @@ def read_windows(
     if model.config.architecture == "entqa":
         return read_entqa_windows(model, tokenizer, examples, max_tokens=max_tokens, given_mentions=given_mentions,
                                   progress=progress, tokens=tokens)
-    inputs = encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
-    batches = token_budget_batches([len(i.input_ids) for i in inputs], max_tokens, shuffle=False)
-    predictions: list[Prediction | None] = [None] * len(inputs)
+    if split_candidates:
+        windows = encode_passes(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
+    else:
+        windows = [ReaderPasses(i, (i,)) for i in
+                   encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)]
+    batches = pass_batches([[len(p.input_ids) for p in w.passes] for w in windows], max_tokens)
+    predictions: list[Prediction | None] = [None] * len(windows)
     with torch.inference_mode():
         for batch in tqdm(batches, desc="reading", unit="batch", disable=not progress):
-            encoded = [inputs[j] for j in batch]
-            tensors = collate(encoded, tokenizer.pad_token_id, with_labels=given_mentions).to(model.device).tensors
+            passes = [p for j in batch for p in windows[j].passes]
+            tensors = collate(passes, tokenizer.pad_token_id, with_labels=given_mentions).to(model.device).tensors
             for name in GOLD_ONLY:
                 tensors.pop(name, None)
-            for j, prediction in zip(batch, decode(model(**tensors), encoded)):
+            if len(passes) > len(batch):
+                counts = torch.tensor([len(windows[j].passes) for j in batch])
+                tensors["window_of"] = torch.repeat_interleave(torch.arange(len(batch)), counts).to(model.device)
+            for j, prediction in zip(batch, decode(model(**tensors), [windows[j].merged for j in batch])):
                 if given_mentions:
                     predictions[j] = _with_given_offsets(prediction, examples[j].window)
                 else:
@@ -95,14 +109,56 @@ def encode_inputs(
 ) -> list[ReaderInput]:
     """`build_reader_input` for each example, tokenizing windows and new candidate texts in batches."""
     tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
-    passages = [
-        p for e in examples for p in (*e.entities[: config.max_candidates], *e.relations[: config.max_relation_candidates])
-    ]
-    tokens.prepare([e.window for e in examples], passages)
+    _prepare(examples, config, tokens)
     return [
         build_reader_input(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels, tokens=tokens)
         for e in examples
     ]
+
+
+def encode_passes(
+    examples: Sequence[ReaderExample],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+    *,
+    with_labels: bool,
+    tokens: TokenCache | None = None,
+) -> list[ReaderPasses]:
+    """`build_reader_passes` for each example, tokenizing windows and new candidate texts in batches."""
+    tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
+    _prepare(examples, config, tokens)
+    return [
+        build_reader_passes(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels,
+                            tokens=tokens)
+        for e in examples
+    ]
+
+
+def _prepare(examples: Sequence[ReaderExample], config: RelikReaderConfig, tokens: TokenCache) -> None:
+    passages = [
+        p for e in examples for p in (*e.entities[: config.max_candidates], *e.relations[: config.max_relation_candidates])
+    ]
+    tokens.prepare([e.window for e in examples], passages)
+
+
+def pass_batches(pass_lengths: Sequence[Sequence[int]], max_tokens: int) -> list[list[int]]:
+    """Windows (indices) in batches of at most `max_tokens` padded tokens, each window with all its passes.
+
+    Windows are taken by their longest pass, shortest first; one pass per window gives
+    `token_budget_batches(..., shuffle=False)`. A window over the budget alone gets a batch of its own.
+    """
+    longest = [max(lengths) for lengths in pass_lengths]
+    batches: list[list[int]] = []
+    rows = 0
+    for index in sorted(range(len(pass_lengths)), key=lambda i: longest[i]):
+        count = len(pass_lengths[index])
+        if batches and (rows + count) * longest[index] <= max_tokens:
+            batches[-1].append(index)
+            rows += count
+        else:
+            batches.append([index])
+            rows = count
+    return batches
 
 
 def _with_given_offsets(prediction: Prediction, window: Window) -> Prediction:

@@ -5,6 +5,11 @@ window and its candidates, trims candidates to `config.max_input_tokens` (policy
 `configuration.py`) and, with `with_labels=True`, attaches gold spans (token start, token end,
 entity slot) and triplets (subject span, object span, relation slot). A `TokenCache` shared by many
 calls tokenizes each distinct candidate text once and many windows in one batched tokenizer call.
+
+`build_reader_passes` (inference, EL) trims nothing: when the ranked entity candidates do not fit
+one input it splits them, in rank order, into several passes over the same window, each
+`[CLS] window [SEP] <ST0> <ST_i> c_i … <ST_j> c_j [SEP]` with the special tokens numbered as in one
+long input; the model merges the passes (`RelikReaderModel.forward(window_of=...)`).
 """
 from __future__ import annotations
 
@@ -17,6 +22,16 @@ from transformers import PreTrainedTokenizerBase
 from relik_ml.errors import InputError
 from relik_ml.reader.configuration import RelikReaderConfig
 from relik_ml.types import NME, Passage, Span, Window
+
+
+@dataclass(frozen=True)
+class ReaderPasses:
+    """One window read in one or more passes: `merged` lists every candidate read, in rank order
+    (slot 0 = NME), the slots decoding uses; `passes` are the model inputs, each holding the window
+    and the next candidates that fit. The first pass carries the window's gold spans (merged slots)."""
+
+    merged: ReaderInput
+    passes: tuple[ReaderInput, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,61 @@ def build_reader_input(
     return _with_gold(encoded, window) if with_labels else encoded
 
 
+def build_reader_passes(
+    window: Window,
+    entities: Sequence[Passage],
+    relations: Sequence[Passage],
+    tokenizer: PreTrainedTokenizerBase,
+    config: RelikReaderConfig,
+    *,
+    with_labels: bool = False,
+    tokens: TokenCache | None = None,
+) -> ReaderPasses:
+    """Every ranked entity candidate (up to `max_candidates`) in as many passes as needed (EL).
+
+    When they fit one input, or for RE / cIE (whose triplet head reads all candidates of one input
+    together), this is `build_reader_input` in one pass. A candidate longer than an empty pass's
+    budget cannot be read and is left out (candidate texts are cut to `max_candidate_tokens`).
+    """
+    tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
+    single = build_reader_input(window, entities, relations, tokenizer, config, with_labels=with_labels, tokens=tokens)
+    ranked = list(entities[: config.max_candidates])
+    if config.task != "el" or len(single.entities) == len(ranked) + 1:
+        return ReaderPasses(single, (single,))
+    window_ids, offsets = tokens.window(window)
+    texts = {id(p): tokens.candidate(p) for p in ranked}
+    groups = _pack(ranked, texts, config.max_input_tokens - _fixed_cost(len(window_ids), config))
+    passes, first_slot = [], 1
+    for group in groups:
+        input_ids, ent_pos, _, special_of = _layout(
+            window_ids, group, [], texts, tokenizer, tokens.special_ids, config, first_slot=first_slot)
+        passes.append(ReaderInput(window, tuple(input_ids), offsets, ent_pos, (), special_of, (None, *group)))
+        first_slot += len(group)
+    first = passes[0]
+    merged = ReaderInput(window, first.input_ids, offsets, first.entity_positions, (), first.special_of,
+                         (None, *(p for group in groups for p in group)))
+    if with_labels:
+        merged = _with_gold(merged, window)
+        passes[0] = replace(first, spans=merged.spans)
+    return ReaderPasses(merged, tuple(passes))
+
+
+def _pack(ranked: list[Passage], texts: dict[int, Sequence[int]], budget: int) -> list[list[Passage]]:
+    """Candidates in rank order, cut into consecutive groups of at most `budget` tokens each."""
+    groups: list[list[Passage]] = [[]]
+    left = budget
+    for passage in ranked:
+        cost = 1 + len(texts[id(passage)])
+        if cost > budget:
+            continue
+        if cost > left:
+            groups.append([])
+            left = budget
+        groups[-1].append(passage)
+        left -= cost
+    return groups
+
+
 def _fixed_cost(num_window_tokens: int, config: RelikReaderConfig) -> int:
     """Tokens that are always present: [CLS] window [SEP] (<ST0>) [SEP] (+ [SEP] for cIE)."""
     return num_window_tokens + 3 + int(config.has_entities) + int(config.task == "cie")
@@ -215,9 +285,14 @@ def _layout(
     tokenizer: PreTrainedTokenizerBase,
     special_ids: Sequence[int],
     config: RelikReaderConfig,
+    *,
+    first_slot: int = 1,
 ) -> tuple[list[int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """Concatenate the sequence; return ids, the entity / relation special-token positions and `special_of`."""
-    names = iter(special_ids)
+    """Concatenate the sequence; return ids, the entity / relation special-token positions and `special_of`.
+
+    The entities get <ST0> then <ST_first_slot>, <ST_first_slot+1>, … (a later pass continues the numbering).
+    """
+    names = iter([*special_ids[:1], *special_ids[first_slot:]])
     ids = [tokenizer.cls_token_id, *window_ids, tokenizer.sep_token_id]
     special_of = [-1] * len(ids)
     ent_pos: list[int] = []

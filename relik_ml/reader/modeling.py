@@ -16,6 +16,14 @@ With `config.candidate_attention = "own-text"` candidate texts attend to themsel
 inference encodes each distinct text of a batch once (`own_text`; exact too, same switch).
 Loss = start + end (+ EL) (+ RE); the start and end cross-entropies weight the positive class by
 `config.span_positive_weight`.
+
+Candidates in several passes (EL inference, `inputs.build_reader_passes`): `window_of` (B,) names
+the window of each row, the rows of a window consecutive. Spans (start, end and their scores) come
+from the window's first pass only: the window tokens attend to the candidates, so their states differ
+a little from pass to pass, and the first pass holds the best-ranked candidates, the input a trimmed
+reader sees, so mention detection is the trimmed reader's. Each (span, candidate) logit comes from
+the pass holding the candidate (its mention vector [X_s; X_e] and <ST_i> taken in that pass), NME
+(<ST0>) from the first pass; the softmax then runs over all K + 1 slots, as over one long input.
 """
 from __future__ import annotations
 
@@ -99,6 +107,13 @@ def _masked_ce(
 def _gather(hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """(B, L, H) hidden, (B, N) positions → (B, N, H)."""
     return hidden[torch.arange(hidden.shape[0], device=hidden.device)[:, None], positions]
+
+
+def _first_passes(window_of: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: rows that start a window (the rows of a window are consecutive)."""
+    first = torch.ones_like(window_of, dtype=torch.bool)
+    first[1:] = window_of[1:] != window_of[:-1]
+    return first
 
 
 class RelationHead(nn.Module):
@@ -220,18 +235,24 @@ class RelikReaderModel(PreTrainedModel):
         triplets: torch.Tensor | None = None,
         special_of: torch.Tensor | None = None,
         relation_threshold: float | None = None,
+        window_of: torch.Tensor | None = None,
     ) -> RelikReaderOutput:
         """Gold `spans` (S, 3) switch on training mode; `span_entities` (S,), `triplets` (T, 3) add EL/RE losses.
 
         `relation_threshold` overrides `config.relation_threshold` for the triplets kept in the output
         (validation keeps every triplet above a floor to score a whole threshold grid).
+        `window_of` (B,) reads rows as passes of windows (module docstring, EL only): the output's
+        span rows are then window numbers and `entity_logits` cover every pass's candidates.
         """
+        if window_of is not None and self.config.task != "el":
+            raise ValueError("candidates in several passes (window_of) are for EL readers only")
         specials = (entity_positions, relation_positions)
         hidden = self.dropout(
             self._encode(input_ids, attention_mask, window_mask, specials, special_of, predicting=spans is None))
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
-            spans, span_scores = self._predict_spans(hidden, start_logits, window_mask)
+            span_rows = window_mask if window_of is None else window_mask & _first_passes(window_of)[:, None]
+            spans, span_scores = self._predict_spans(hidden, start_logits, span_rows)
             losses = {}
         else:
             span_scores, losses = self._span_losses(hidden, start_logits, window_mask, spans)
@@ -239,6 +260,9 @@ class RelikReaderModel(PreTrainedModel):
         entity_logits = triplet_out = None
         if self.config.has_entities:
             entity_logits, entity_hidden = self._link(hidden, mentions, spans, entity_positions, entity_mask)
+            if window_of is not None:
+                entity_logits = self._link_passes(hidden, spans, entity_positions, entity_mask, window_of)
+                spans = torch.cat([window_of[spans[:, 0], None], spans[:, 1:]], dim=-1)
             if span_entities is not None:
                 losses["entity_loss"] = _masked_ce(entity_logits, span_entities, span_entities >= 0)
             if self.config.task == "cie":
@@ -330,6 +354,32 @@ class RelikReaderModel(PreTrainedModel):
         logits = every_row[torch.arange(len(spans), device=spans.device), spans[:, 0]]  # (S, E)
         logits = logits.masked_fill(~entity_mask[spans[:, 0]], torch.finfo(logits.dtype).min)
         return logits, entity_hidden
+
+    def _link_passes(self, hidden, spans, entity_positions, entity_mask, window_of) -> torch.Tensor:
+        """EL logits (S, 1 + K) of first-pass spans over the candidates of every pass of their window.
+
+        Slot 0 (NME) from the first pass, then each pass's candidates in order; one `_link` call over
+        every (span, pass of its window) pair.
+        """
+        pair_span, pair_row = torch.nonzero(window_of[spans[:, 0], None] == window_of[None, :], as_tuple=True)
+        starts, ends = spans[pair_span, 1], spans[pair_span, 2]
+        mentions = torch.cat([hidden[pair_row, starts], hidden[pair_row, ends]], dim=-1)  # (P, 2H)
+        pair_spans = torch.stack([pair_row, starts, ends], dim=-1)
+        logits, _ = self._link(hidden, mentions, pair_spans, entity_positions, entity_mask)  # (P, E)
+        first = _first_passes(window_of)
+        counts = entity_mask.sum(1) - 1  # candidates per row
+        before = torch.cumsum(counts, 0) - counts  # candidates in all earlier rows
+        rows = torch.arange(len(window_of), device=window_of.device)
+        first_row = torch.cummax(torch.where(first, rows, 0), dim=0).values
+        offset = before - before[first_row]  # candidates in earlier passes of the same window
+        totals = torch.zeros_like(counts).index_add_(0, window_of, counts)
+        merged = logits.new_full((len(spans), 1 + int(totals.max())), torch.finfo(logits.dtype).min)
+        slots = torch.arange(logits.shape[1], device=logits.device)
+        columns = offset[pair_row, None] + slots[None]  # (P, E): slot j of a pass → merged column
+        keep = entity_mask[pair_row] & ((slots[None] > 0) | first[pair_row, None])
+        which = pair_span[:, None].expand_as(columns)
+        merged[which[keep], columns[keep]] = logits[keep]
+        return merged
 
     def _extract(
         self, hidden, mentions, spans, relation_positions, relation_mask, triplets, threshold: float,
