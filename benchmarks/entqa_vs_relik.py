@@ -9,8 +9,10 @@ first `--docs` AIDA testa documents of ../shared/data, windowed as `Relik` does:
 gold entities found in the shared KB (benchmarks/kb_from_shared.py), then KB passages drawn with a
 fixed seed, up to the largest K; a smaller K takes the first K of that list. Candidate texts are
 each paper's: the title for ReLiK (its AIDA setting), "title: abstract" for EntQA (φ_title ⊕
-φ_desc), both cut to `max_candidate_tokens` (32). The ReLiK reader trims candidates that do not fit its 512 positions
-(configuration.py); the result says how many it read per window at each K. Timed: `read_windows`
+φ_desc), both cut to `max_candidate_tokens` (32). The ReLiK reader here trims candidates that do not fit its 512
+positions (`read_windows(split_candidates=False)`, as when this was measured); the result says how many it read per
+window at each K. Reading all K in several passes (the default since) is measured by
+benchmarks/reader_passes_bench.py, section "candidate_passes" of the same JSON. Timed: `read_windows`
 (what `Relik.read` runs: tokenisation, batching, forward, decoding) on `--threads` torch threads,
 median over `--rounds` rounds whose reader order alternates.
 
@@ -120,7 +122,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     def read(name: str, k: int) -> float:
         model, tokenizer = readers[name]
         begin = time.perf_counter()
-        read_windows(model, tokenizer, examples[k], max_tokens=budget, tokens=caches[name])
+        read_windows(model, tokenizer, examples[k], max_tokens=budget, tokens=caches[name], split_candidates=False)
         return time.perf_counter() - begin
 
     for name, (model, tokenizer) in readers.items():  # warm-up: a few windows, the candidate texts tokenized

@@ -19,9 +19,10 @@ Loss = start + end (+ EL) (+ RE); the start and end cross-entropies weight the p
 
 Candidates in several passes (EL inference, `inputs.build_reader_passes`): `window_of` (B,) names
 the window of each row, the rows of a window consecutive. Spans (start, end and their scores) come
-from the window's first pass only: the window tokens attend to the candidates, so their states differ
-a little from pass to pass, and the first pass holds the best-ranked candidates, the input a trimmed
-reader sees, so mention detection is the trimmed reader's. Each (span, candidate) logit comes from
+from the window's first pass only, not an average over passes: the window tokens attend to the
+candidates, so their states differ from pass to pass, and the first pass holds the best-ranked
+candidates; with greedy passes it is the input a trimmed reader sees, so mention detection is the
+trimmed reader's (balanced passes put fewer candidates in it). Each (span, candidate) logit comes from
 the pass holding the candidate (its mention vector [X_s; X_e] and <ST_i> taken in that pass), NME
 (<ST0>) from the first pass; the softmax then runs over all K + 1 slots, as over one long input.
 """
@@ -259,8 +260,9 @@ class RelikReaderModel(PreTrainedModel):
         mentions = torch.cat([hidden[spans[:, 0], spans[:, 1]], hidden[spans[:, 0], spans[:, 2]]], dim=-1)  # (S, 2H)
         entity_logits = triplet_out = None
         if self.config.has_entities:
-            entity_logits, entity_hidden = self._link(hidden, mentions, spans, entity_positions, entity_mask)
-            if window_of is not None:
+            if window_of is None:
+                entity_logits, entity_hidden = self._link(hidden, mentions, spans, entity_positions, entity_mask)
+            else:  # EL only: entity_hidden is not read
                 entity_logits = self._link_passes(hidden, spans, entity_positions, entity_mask, window_of)
                 spans = torch.cat([window_of[spans[:, 0], None], spans[:, 1:]], dim=-1)
             if span_entities is not None:
