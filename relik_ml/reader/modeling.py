@@ -248,8 +248,13 @@ class RelikReaderModel(PreTrainedModel):
         if window_of is not None and self.config.task != "el":
             raise ValueError("candidates in several passes (window_of) are for EL readers only")
         specials = (entity_positions, relation_positions)
-        hidden = self.dropout(
-            self._encode(input_ids, attention_mask, window_mask, specials, special_of, predicting=spans is None))
+        predicting = spans is None
+        if window_of is None:
+            hidden = self._encode(input_ids, attention_mask, window_mask, specials, special_of, predicting=predicting)
+        else:
+            hidden = self._encode_passes_apart(window_of, input_ids, attention_mask, window_mask, specials, special_of,
+                                               predicting=predicting)
+        hidden = self.dropout(hidden)
         start_logits = self.start_head(hidden)  # (B, L, 2)
         if spans is None:
             span_rows = window_mask if window_of is None else window_mask & _first_passes(window_of)[:, None]
@@ -301,6 +306,30 @@ class RelikReaderModel(PreTrainedModel):
             rows = needed_rows(window_mask, *special_positions)
             return encode_needed_rows(self.encoder, input_ids, attention_mask, rows)
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def _encode_passes_apart(
+        self, window_of: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor, window_mask: torch.Tensor,
+        special_positions: tuple[torch.Tensor | None, ...], special_of: torch.Tensor | None, *, predicting: bool,
+    ) -> torch.Tensor:
+        """`_encode` of first passes and of later passes as two batches, each cut to its own longest row.
+
+        A later pass holds the candidates left over by the first (often a few), so padding it to the
+        first passes' length would double the encoding cost; padding never changes real rows.
+        """
+        hidden = None
+        first = _first_passes(window_of)
+        for rows in (first, ~first):
+            if not rows.any():
+                continue
+            width = int(attention_mask[rows].sum(1).max())
+            part = self._encode(
+                input_ids[rows, :width], attention_mask[rows, :width], window_mask[rows, :width],
+                tuple(None if p is None else p[rows] for p in special_positions),
+                None if special_of is None else special_of[rows, :width], predicting=predicting)
+            if hidden is None:
+                hidden = part.new_zeros(*input_ids.shape, part.shape[-1])
+            hidden[rows, :width] = part
+        return hidden
 
     def _end_logits(self, hidden: torch.Tensor, starts: torch.Tensor, window_mask: torch.Tensor):
         """End logits (n, W, 2) for (n, 2) [batch, start] and the valid-end mask (n, W).
