@@ -5,7 +5,7 @@ when they do not fit MiniLM's 512 positions) against the trimmed single pass (~9
 Same windows, candidates, backbone and untrained seeded heads as benchmarks/entqa_vs_relik.py (its
 `windows_and_candidates`: 2 windows of each of the first 24 AIDA testa documents, each window's
 gold entities then seeded KB passages, titles cut to 32 tokens). Timed: `read_windows` (what
-`Relik.read` runs) with `split_candidates` True (greedy or balanced passes) and False, on `--threads` torch threads, median over
+`Relik.read` runs) with `split_candidates` True and False, on `--threads` torch threads, median over
 `--rounds` rounds whose order alternates. Written as the "candidate_passes" section of
 benchmarks/results/entqa_vs_relik.json (the other sections are kept).
 
@@ -29,11 +29,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.entqa_vs_relik import SEED, git_commit, windows_and_candidates  # noqa: E402
 
 # mode → read_windows keywords
-MODES = {
-    "split": {"split_candidates": True},
-    "split_balanced": {"split_candidates": True, "balanced_passes": True},
-    "trimmed": {"split_candidates": False},
-}
+MODES = {"split": {"split_candidates": True}, "trimmed": {"split_candidates": False}}
 
 
 def build_reader(k: int):
@@ -53,12 +49,12 @@ def build_reader(k: int):
     return model.eval(), tokenizer
 
 
-def shapes(model, tokenizer, examples, split_candidates: bool, balanced_passes: bool = False) -> dict[str, Any]:
+def shapes(model, tokenizer, examples, split_candidates: bool) -> dict[str, Any]:
     """Candidates read, passes and input tokens per window (from the inputs `read_windows` builds)."""
     from relik_ml.inference.reading import encode_inputs, encode_passes
 
     if split_candidates:
-        read = encode_passes(examples, tokenizer, model.config, with_labels=False, balanced=balanced_passes)
+        read = encode_passes(examples, tokenizer, model.config, with_labels=False)
         merged, passes = [r.merged for r in read], [r.passes for r in read]
     else:
         merged = encode_inputs(examples, tokenizer, model.config, with_labels=False)
@@ -105,14 +101,13 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         results[mode] = {"seconds": [round(t, 2) for t in times[mode]], "median_s": round(median, 2),
                          "ms_per_window": round(1000 * median / len(windows), 2),
                          "windows_per_s": round(len(windows) / median, 2), **shapes(model, tokenizer, examples, **keywords)}
-    for mode in ("split", "split_balanced"):
-        results[f"{mode}_over_trimmed_time"] = round(results[mode]["median_s"] / results["trimmed"]["median_s"], 2)
+    results["split_over_trimmed_time"] = round(results["split"]["median_s"] / results["trimmed"]["median_s"], 2)
     return {
         "description": (
             f"ReLiK reader at K={args.k}: every candidate read (candidates that do not fit 512 positions go in "
             "further passes over the same window, batched with it and merged: read_windows(split_candidates=True), "
-            "the default; each pass as many candidates as fit, in rank order), the same with balanced_passes=True "
-            "(as many passes, even lengths: less padding) and the trimmed single pass (split_candidates=False). Same windows and candidates as "
+            "the default; each pass as many candidates as fit, in rank order; first and later passes encoded as "
+            "two batches) vs the trimmed single pass (split_candidates=False). Same windows and candidates as "
             "'results'; untrained seeded heads (time depends on shapes only); median over alternating rounds."),
         "config": {"k": args.k, "threads": args.threads, "batch_tokens": budget, "rounds": args.rounds,
                    "windows": data["windows"], "documents": data["documents"], "candidate_text": "title",

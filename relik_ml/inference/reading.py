@@ -59,14 +59,12 @@ def read_windows(
     progress: bool = False,
     tokens: TokenCache | None = None,
     split_candidates: bool = True,
-    balanced_passes: bool = False,
 ) -> list[Prediction]:
     """One prediction per example (offsets relative to its window), in input order.
 
     With `split_candidates` (default) an EL window reads all its candidates (up to `max_candidates`),
     in several passes when they do not fit `max_input_tokens`; False trims them to one input
-    (the reference's behaviour, and the training inputs'). `balanced_passes` evens the passes'
-    lengths (`build_reader_passes(balanced=True)`).
+    (the reference's behaviour, and the training inputs').
 
     With `given_mentions`, each window's spans are the mentions: the reader links them (and relates
     them) instead of predicting spans, and the predictions keep their exact character offsets;
@@ -78,8 +76,7 @@ def read_windows(
         return read_entqa_windows(model, tokenizer, examples, max_tokens=max_tokens, given_mentions=given_mentions,
                                   progress=progress, tokens=tokens)
     if split_candidates:
-        windows = encode_passes(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens,
-                                balanced=balanced_passes)
+        windows = encode_passes(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)
     else:
         windows = [ReaderPasses(i, (i,)) for i in
                    encode_inputs(examples, tokenizer, model.config, with_labels=given_mentions, tokens=tokens)]
@@ -126,14 +123,13 @@ def encode_passes(
     *,
     with_labels: bool,
     tokens: TokenCache | None = None,
-    balanced: bool = False,
 ) -> list[ReaderPasses]:
     """`build_reader_passes` for each example, tokenizing windows and new candidate texts in batches."""
     tokens = tokens if tokens is not None else TokenCache(tokenizer, config)
     _prepare(examples, config, tokens)
     return [
         build_reader_passes(e.window, e.entities, e.relations, tokenizer, config, with_labels=with_labels,
-                            tokens=tokens, balanced=balanced)
+                            tokens=tokens)
         for e in examples
     ]
 

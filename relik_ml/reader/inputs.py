@@ -191,13 +191,11 @@ def build_reader_passes(
     *,
     with_labels: bool = False,
     tokens: TokenCache | None = None,
-    balanced: bool = False,
 ) -> ReaderPasses:
     """Every ranked entity candidate (up to `max_candidates`) in as many passes as needed (EL).
 
     Each pass takes the next candidates in rank order, as many as fit (the first pass is then the
-    trimmed input); `balanced` keeps the number of passes but evens their lengths (less padding in
-    a batch, the first pass then holds fewer candidates). When they fit one input, or for RE / cIE
+    trimmed input). When they fit one input, or for RE / cIE
     (whose triplet head reads all candidates of one input together), this is `build_reader_input`
     in one pass. A candidate longer than an empty pass's budget cannot be read and is left out
     (candidate texts are cut to `max_candidate_tokens`).
@@ -209,10 +207,7 @@ def build_reader_passes(
         return ReaderPasses(single, (single,))
     window_ids, offsets = tokens.window(window)
     texts = {id(p): tokens.candidate(p) for p in ranked}
-    budget = config.max_input_tokens - _fixed_cost(len(window_ids), config)
-    groups = _pack(ranked, texts, budget)
-    if balanced:
-        groups = _pack_evenly(ranked, texts, budget, len(groups))
+    groups = _pack(ranked, texts, config.max_input_tokens - _fixed_cost(len(window_ids), config))
     passes, first_slot = [], 1
     for group in groups:
         input_ids, ent_pos, _, special_of = _layout(
@@ -228,34 +223,16 @@ def build_reader_passes(
     return ReaderPasses(merged, tuple(passes))
 
 
-def _pack_evenly(
-    ranked: list[Passage], texts: dict[int, Sequence[int]], budget: int, count: int
-) -> list[list[Passage]]:
-    """`_pack` under the smallest per-group budget that still gives `count` groups (bisection)."""
-    low, high = 1, budget
-    while low < high:
-        middle = (low + high) // 2
-        if len(_pack(ranked, texts, middle, skip_over=budget)) <= count:
-            high = middle
-        else:
-            low = middle + 1
-    return _pack(ranked, texts, low, skip_over=budget)
-
-
-def _pack(
-    ranked: list[Passage], texts: dict[int, Sequence[int]], budget: int, *, skip_over: int | None = None
-) -> list[list[Passage]]:
-    """Candidates in rank order, cut into consecutive groups of at most `budget` tokens each.
-
-    A candidate over `skip_over` (default `budget`) is left out; one between the two gets a group of its own.
-    """
+def _pack(ranked: list[Passage], texts: dict[int, Sequence[int]], budget: int) -> list[list[Passage]]:
+    """Candidates in rank order, cut into consecutive groups of at most `budget` tokens each (one over
+    `budget` alone is left out)."""
     groups: list[list[Passage]] = [[]]
     left = budget
     for passage in ranked:
         cost = 1 + len(texts[id(passage)])
-        if cost > (budget if skip_over is None else skip_over):
+        if cost > budget:
             continue
-        if cost > left and groups[-1]:
+        if cost > left:
             groups.append([])
             left = budget
         groups[-1].append(passage)

@@ -21,8 +21,8 @@ Candidates in several passes (EL inference, `inputs.build_reader_passes`): `wind
 the window of each row, the rows of a window consecutive. Spans (start, end and their scores) come
 from the window's first pass only, not an average over passes: the window tokens attend to the
 candidates, so their states differ from pass to pass, and the first pass holds the best-ranked
-candidates; with greedy passes it is the input a trimmed reader sees, so mention detection is the
-trimmed reader's (balanced passes put fewer candidates in it). Each (span, candidate) logit comes from
+candidates, the input a trimmed reader sees, so mention detection is the trimmed reader's. Each
+(span, candidate) logit comes from
 the pass holding the candidate (its mention vector [X_s; X_e] and <ST_i> taken in that pass), NME
 (<ST0>) from the first pass; the softmax then runs over all K + 1 slots, as over one long input.
 """

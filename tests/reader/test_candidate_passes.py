@@ -139,15 +139,3 @@ def test_given_mentions_are_linked_over_every_pass(make_reader, paris):
     assert [(s.start, s.end) for s, _ in prediction.spans] == [(0, 5), (24, 30)]
     assert {s.label for s, _ in prediction.spans} <= {"--NME--", *(p.id for p in ranked)}
 
-
-def test_balanced_passes_keep_the_count_and_rank_order_with_even_lengths(make_reader, paris):
-    model, tokenizer, config = make_reader(max_candidates=12, max_input_tokens=80)
-    ranked = (*DISTRACTORS, PASSAGES["France"], PASSAGES["Paris"])
-    greedy = build_reader_passes(paris, ranked, [], tokenizer, config)
-    even = build_reader_passes(paris, ranked, [], tokenizer, config, balanced=True)
-    assert len(even.passes) == len(greedy.passes) and even.merged.entity_ids == greedy.merged.entity_ids
-    assert [p.id for r in even.passes for p in r.entities[1:]] == [p.id for p in ranked]
-    assert [len(r.input_ids) for r in greedy.passes] == [75, 31]  # the first pass full, the second short
-    assert [len(r.input_ids) for r in even.passes] == [51, 55]  # 9 candidate tokens each
-    [split] = read_windows(model, tokenizer, [ReaderExample(paris, ranked)], max_tokens=4096, balanced_passes=True)
-    assert {s.label for s, _ in split.spans} <= {"--NME--", *(p.id for p in ranked)}
