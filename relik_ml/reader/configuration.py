@@ -4,12 +4,14 @@ Special tokens: EL uses `<ST0>` (NME) … `<STK>` (K = `max_candidates`); RE use
 `<STK'>` (K' = `max_relation_candidates`); cIE uses `<ST0>` … `<STK>` for entities and
 `<ST{K+1}>` … `<ST{K+K'}>` for relations, as in the paper (§3.2).
 
-Overflow policy ("trim"): when `window + candidates` exceeds `max_input_tokens`, candidates are
-dropped from the bottom of the retriever ranking (entities and relations interleaved by rank) until
-the input fits; gold candidates are never dropped when labels are built (training). The window is
-never cut: a window longer than the budget is an input error. One pass per window keeps the
-single-forward-pass property of the method; the paper reports that trimming K at inference costs
-no accuracy (Table 8).
+Overflow policy: when `window + candidates` exceeds `max_input_tokens`, training trims: candidates
+are dropped from the bottom of the retriever ranking (entities and relations interleaved by rank)
+until the input fits, gold candidates never. EL inference reads all K: the candidates that do not
+fit go in further passes over the same window, batched with the first and merged (spans and the
+no-entity score from the first pass, each candidate's score from its own pass;
+`relik_ml.inference.reading.read_windows(split_candidates=True)`); RE and cIE readers keep one
+trimmed pass (their triplet head reads the candidates of one input together). The window is never
+cut: a window longer than the budget is an input error.
 """
 from __future__ import annotations
 
