@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kb_from_shared import read_aida  # noqa: E402  (benchmarks/ is not a package)
+from el_wiki_retrieval import finished_shards  # noqa: E402  (benchmarks/ is not a package)
+from kb_from_shared import read_aida  # noqa: E402
 
 from relik_ml.config import load_params  # noqa: E402
 from relik_ml.index import IndexConfig, PassageIndex  # noqa: E402
@@ -79,11 +80,7 @@ def stale_index(args: argparse.Namespace) -> tuple[PassageIndex, float]:
     """The compressed index of the zero-shot shards (built with `factory: auto` when not saved yet)."""
     started = time.monotonic()
     if not (args.stale_index / "manifest.json").exists():
-        shards = sorted(d for d in args.stale_embeddings.glob("shard-*") if (d / "manifest.json").exists())
-        expected = read_json(shards[0] / "manifest.json")["config"]["shards"] if shards else 0
-        if not shards or len(shards) != expected:
-            raise SystemExit(f"{len(shards)} of {expected or '?'} zero-shot shards finished under "
-                             f"{args.stale_embeddings}: run benchmarks/embed_distributed.py full first")
+        shards = finished_shards(args.stale_embeddings)  # exits unless every shard is finished
         index = PassageIndex.build_from_parts([load_shard(d, mmap=True) for d in shards], IndexConfig(factory="auto"))
         index.save(args.stale_index)
     return PassageIndex.load(args.stale_index), time.monotonic() - started
@@ -121,7 +118,7 @@ def train(args: argparse.Namespace) -> dict:
     del index
     pool_config = PoolConfig(size=args.pool_size, stale_negatives_per_window=args.stale_per_window)
     pool_started = time.monotonic()
-    pool = draw_pool(args.kb, [*train_examples, *dev_examples], negatives, pool_config)
+    pool = draw_pool(args.kb / "passages.jsonl", [*train_examples, *dev_examples], negatives, pool_config)
     timings["draw_pool"] = time.monotonic() - pool_started
     train_negatives = {e.window.id: negatives[e.window.id] for e in train_examples if e.window.id in negatives}
     summary = train_retriever(splits["train"], splits["testa"], pool.passages, model_config, train_config, args.out,

@@ -10,6 +10,7 @@ from relik_ml.pipeline.artifacts import (
     CANDIDATES_SUFFIX,
     load_candidates,
     load_passages,
+    load_redirects,
     load_windows,
     load_windows_for_kb,
 )
@@ -80,10 +81,11 @@ def reader(
     train_cfg = ReaderTrainConfig(backbone_path=str(backbone), **train_config)
     kb = {p.id: p for p in load_passages(passages_dir)} if passages_dir is not None else {}
     relations = {p.id: p for p in load_passages(relation_passages_dir)} if relation_passages_dir is not None else None
+    redirects = load_redirects(passages_dir) if passages_dir is not None else None
     examples = []
     for directories, split, training in ((train_dirs, splits[0], True), (dev_dirs, splits[1], False)):
         examples.append(reader_examples(
-            load_windows_for_kb(directories, kb, passages_dir) if passages_dir is not None else load_windows(directories),
+            load_windows_for_kb(directories, kb, redirects) if passages_dir is not None else load_windows(directories),
             split, config, candidates_dir=candidates_dir, kb=kb,
             relation_candidates_dir=relation_candidates_dir, relations=relations, training=training,
         ))

@@ -10,7 +10,13 @@ import numpy as np
 from relik_ml.evaluation.retrieval_report import RecallGateConfig, RetrievalReportConfig, RetrieveFn
 from relik_ml.index import IndexConfig, PassageIndex
 from relik_ml.io import atomic_directory, iter_jsonl, write_jsonl, write_manifest
-from relik_ml.pipeline.artifacts import CANDIDATES_SUFFIX, load_passages, load_windows, load_windows_for_kb
+from relik_ml.pipeline.artifacts import (
+    CANDIDATES_SUFFIX,
+    load_passages,
+    load_redirects,
+    load_windows,
+    load_windows_for_kb,
+)
 from relik_ml.pipeline.embedding_shards import EmbeddingConfig, build_shard, load_shard
 from relik_ml.pipeline.summary import PASSAGES_FILE, Summary
 from relik_ml.retriever.config import RetrieverConfig, RetrieverTrainConfig
@@ -41,14 +47,17 @@ def retriever(
     checkpoints for resuming go to `work_dir`."""
     from relik_ml.retriever.train import train_retriever
 
+    passages = None if train.pool_size else load_passages(passages_dir)  # a pool streams the KB instead
     if train.task == "el":
-        kb_ids = {obj["id"] for _, obj in iter_jsonl(passages_dir / PASSAGES_FILE)}
-        train_windows = load_windows_for_kb(train_dirs, kb_ids, passages_dir)
-        dev_windows = load_windows_for_kb(dev_dirs, kb_ids, passages_dir)
+        kb_ids = ({p.id for p in passages} if passages is not None
+                  else {obj["id"] for _, obj in iter_jsonl(passages_dir / PASSAGES_FILE)})
+        redirects = load_redirects(passages_dir)
+        train_windows = load_windows_for_kb(train_dirs, kb_ids, redirects)
+        dev_windows = load_windows_for_kb(dev_dirs, kb_ids, redirects)
     else:
         train_windows, dev_windows = load_windows(train_dirs), load_windows(dev_dirs)
     pool = training_pool(train_windows, dev_windows, passages_dir, train) if train.pool_size else None
-    passages = pool.passages if pool else load_passages(passages_dir)
+    passages = pool.passages if pool else passages
     run = start_run(tracking, name, root, {"model": model.to_json(), "train": train.__dict__})
     try:
         result = train_retriever(
@@ -73,7 +82,7 @@ def training_pool(train_windows: Sequence[Window], dev_windows: Sequence[Window]
     from relik_ml.retriever.data import build_examples
 
     examples = [e for windows in (train_windows, dev_windows) for e in build_examples(windows, train.task, None)[0]]
-    return draw_pool(passages_dir, examples, {}, PoolConfig(size=train.pool_size, stale_negatives_per_window=0,
+    return draw_pool(passages_dir / PASSAGES_FILE, examples, {}, PoolConfig(size=train.pool_size, stale_negatives_per_window=0,
                                                              seed=train.seed))
 
 
@@ -145,8 +154,8 @@ def retriever_eval_report(
     from relik_ml.evaluation.retrieval_report import gate_decision, recall_table, write_report_files
 
     passages = load_passages(passages_dir)
-    kb_ids = {p.id for p in passages}
-    windows = {split: load_windows_for_kb([directory], kb_ids, passages_dir) for split, directory in eval_dirs.items()}
+    kb_ids, redirects = {p.id for p in passages}, load_redirects(passages_dir)
+    windows = {split: load_windows_for_kb([directory], kb_ids, redirects) for split, directory in eval_dirs.items()}
     systems = retrieval_systems(retriever_dir, index_dir, passages, backbone, config)
     table = recall_table(windows, systems, kb_ids, config.ks)
     decision = gate_decision(table, gate)

@@ -16,7 +16,6 @@ import random
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from relik_ml.index import PassageIndex
 from relik_ml.io import iter_jsonl
@@ -24,9 +23,6 @@ from relik_ml.retriever.data import RetrieverExample
 from relik_ml.retriever.encoder import Retriever
 from relik_ml.retriever.mining import select_hard_negatives
 from relik_ml.types import Passage
-
-PASSAGES_FILE = "passages.jsonl"
-
 
 @dataclass(frozen=True)
 class PoolConfig:
@@ -45,14 +41,10 @@ class PoolConfig:
 
 @dataclass(frozen=True)
 class Pool:
-    """The pool's passages, the stale negatives per window id and what the pool is made of."""
+    """The pool's passages and what it is made of."""
 
     passages: list[Passage]
-    stale_negatives: dict[str, tuple[str, ...]]
     counts: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"counts": self.counts}
 
 
 def stale_negatives(
@@ -74,12 +66,12 @@ def stale_negatives(
 
 
 def draw_pool(
-    kb_dir: Path,
+    passages_file: Path,
     examples: Iterable[RetrieverExample],
     negatives: Mapping[str, Collection[str]],
     config: PoolConfig,
 ) -> Pool:
-    """Stream `kb_dir/passages.jsonl` once: keep every gold and stale-negative passage, and a uniform
+    """Stream the KB's `passages_file` once: keep every gold and stale-negative passage, and a uniform
     sample (reservoir, seeded) of the others up to `config.size` passages in all (more when the kept
     ones alone exceed it; a gold id missing from the KB leaves its slot empty)."""
     gold = {pid for e in examples for pid in e.gold_ids}
@@ -90,7 +82,7 @@ def draw_pool(
     sample: list[Passage] = []
     room = max(0, config.size - len(required))
     seen = 0
-    for _, obj in iter_jsonl(kb_dir / PASSAGES_FILE):
+    for _, obj in iter_jsonl(passages_file):
         passage = Passage.from_json(obj)
         if passage.id in required:
             kept.append(passage)
@@ -105,4 +97,4 @@ def draw_pool(
     found = {p.id for p in kept}
     counts = {"kb_passages": seen + len(kept), "pool_passages": len(kept) + len(sample), "gold": len(gold & found),
               "gold_missing": len(gold - found), "stale_negatives": len(stale & found), "sampled": len(sample)}
-    return Pool(kept + sample, {k: tuple(v) for k, v in negatives.items()}, counts)
+    return Pool(kept + sample, counts)

@@ -47,7 +47,7 @@ def test_stale_negatives_are_the_index_top_ranks_without_golds():
 def test_pool_keeps_golds_and_stale_negatives_and_samples_the_rest_uniformly(tmp_path):
     kb = _kb(tmp_path, 1000)
     examples = [RetrieverExample(_window("w"), ("P3", "P999", "missing"))]
-    pool = draw_pool(kb, examples, {"w": ("P500", "P3")}, PoolConfig(size=100, seed=1))
+    pool = draw_pool(kb / "passages.jsonl", examples, {"w": ("P500", "P3")}, PoolConfig(size=100, seed=1))
     ids = [p.id for p in pool.passages]
     assert len(ids) == len(set(ids)) == 99  # the gold missing from the KB keeps its slot empty
     assert {"P3", "P999", "P500"} <= set(ids)
@@ -55,15 +55,15 @@ def test_pool_keeps_golds_and_stale_negatives_and_samples_the_rest_uniformly(tmp
                            "stale_negatives": 1, "sampled": 96}
     sampled = [int(i[1:]) for i in ids if i not in {"P3", "P999", "P500"}]
     assert max(sampled) > 900 and min(sampled) < 100  # spread over the whole file, not its head
-    again = draw_pool(kb, examples, {"w": ("P500",)}, PoolConfig(size=100, seed=1))
-    other = draw_pool(kb, examples, {"w": ("P500",)}, PoolConfig(size=100, seed=2))
+    again = draw_pool(kb / "passages.jsonl", examples, {"w": ("P500",)}, PoolConfig(size=100, seed=1))
+    other = draw_pool(kb / "passages.jsonl", examples, {"w": ("P500",)}, PoolConfig(size=100, seed=2))
     assert [p.id for p in again.passages] == ids and [p.id for p in other.passages] != ids
 
 
 def test_pool_smaller_than_its_required_passages_keeps_them_all(tmp_path):
     kb = _kb(tmp_path, 50)
     examples = [RetrieverExample(_window(f"w{i}"), (f"P{i}",)) for i in range(10)]
-    pool = draw_pool(kb, examples, {}, PoolConfig(size=5))
+    pool = draw_pool(kb / "passages.jsonl", examples, {}, PoolConfig(size=5))
     assert sorted(p.id for p in pool.passages) == sorted(f"P{i}" for i in range(10))
     assert pool.counts["sampled"] == 0
 
